@@ -44,9 +44,20 @@ def _root(
 
 
 def _register_commands() -> None:
-    from optimizer.commands import access, compare, diff, panel, run, score, select, sweep, weights
+    from optimizer.commands import (
+        access,
+        compare,
+        diff,
+        panel,
+        run,
+        score,
+        select,
+        sweep,
+        validate,
+        weights,
+    )
 
-    for module in (run, weights, score, compare, access, select, sweep, diff, panel):
+    for module in (run, validate, sweep, diff, score, compare, weights, access, select, panel):
         module.register(app)
 
 

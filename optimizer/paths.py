@@ -1,0 +1,33 @@
+"""Where the shipped scenarios live once the package is installed.
+
+The repository's top-level ``scenarios/`` folder is installed as the package
+``optimizer.scenarios`` (see ``setup.py``), so ``optimizer run`` finds the demo both from
+a checkout and from an installed wheel.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from optimizer.errors import InputError
+
+
+def shipped_scenarios_dir() -> Path:
+    """Folder holding the shipped scenarios (``demo``, ``iran``, ...)."""
+    return Path(str(files("optimizer.scenarios")))
+
+
+def shipped_scenario(name: str = "demo") -> Path:
+    """Path of the scenario file of a shipped scenario, e.g. ``shipped_scenario("demo")``."""
+    folder = shipped_scenarios_dir() / name
+    path = folder / "scenario.toml"
+    if not path.is_file():
+        available = sorted(p.name for p in shipped_scenarios_dir().iterdir() if (p / "scenario.toml").is_file())
+        raise InputError(f"no shipped scenario named {name!r}; expected one of {available}", file=path)
+    return path
+
+
+def demo_scenario() -> Path:
+    """The scenario that ``optimizer run`` runs when no scenario is given."""
+    return shipped_scenario("demo")
