@@ -156,3 +156,23 @@ def parse_columns_option(text: str | None) -> list[str] | None:
         return None
     names = [t.strip() for t in text.split(",") if t.strip()]
     return names or None
+
+
+def name_mismatch(
+    expected: Iterable[str], given: Iterable[str], *, missing: str = "missing", extra: str = "unknown"
+) -> tuple[str, str | None]:
+    """Compare two sets of names: ``("; missing: x; unknown: y", "x")``, or ``("", None)`` if equal.
+
+    The text is meant to be appended to an "expected ..." message; the second value is the
+    first offending name (for the ``column=`` of an InputError).
+
+    >>> name_mismatch(["a", "b"], ["b", "c"])
+    ('; missing: a; unknown: c', 'a')
+    >>> name_mismatch(["a"], ["a"])
+    ('', None)
+    """
+    expected, given = [str(x) for x in expected], [str(x) for x in given]
+    lacking = [x for x in expected if x not in given]
+    surplus = [x for x in given if x not in expected]
+    text = (f"; {missing}: {', '.join(lacking)}" if lacking else "") + (f"; {extra}: {', '.join(surplus)}" if surplus else "")
+    return text, (lacking or surplus or [None])[0]

@@ -1,9 +1,220 @@
-"""CLI: `optimizer access` (being built; see the issue that owns it)."""
+"""CLI: ``optimizer access`` — coverage, ratios and floating-catchment access per region.
+
+``optimizer access --units U --demand D [--regions R | --region-col COL]
+(--radius-km X | --distances OD.csv --max-distance X) [--supply-col COL]
+[--decay step:10=1,20=0.68,30=0.22 | --decay gaussian:SIGMA] [--need COL=W,...]
+[--standards S.csv] [--out DIR] [--json]``
+"""
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from optimizer.errors import InputError
+from optimizer.geo.analysis import (
+    RegionAssignment,
+    access_analysis,
+    check_region_column,
+    unit_supply,
+    write_access_outputs,
+)
+from optimizer.geo.coverage import Reach, coverage_from_table, coverage_within
+from optimizer.geo.indicators import Decay, adequacy_for, load_standards
+from optimizer.geo.io import (
+    assign_regions,
+    load_demand,
+    load_regions,
+    load_units,
+    parse_need_weights,
+    region_column,
+)
+from optimizer.output import atomic_directory, emit_json
+
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _parse_reach(radius_km: float, by_kind: str | None) -> Reach:
+    if not by_kind:
+        return Reach.parse(radius_km)
+    spec: dict[str, object] = {"default": radius_km}
+    for part in by_kind.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise InputError("expected KIND=KM pairs in --reach-by-kind", column="--reach-by-kind", found=part.strip())
+        spec[name.strip()] = value.strip()
+    return Reach.parse(spec)
+
+
+def access(
+    units: Annotated[Path, typer.Option("--units", help="Units file: CSV/Parquet with lon, lat or a point vector file (required).")],
+    demand: Annotated[Path, typer.Option("--demand", help="Demand file: points or polygons with a population (required).")],
+    regions: Annotated[Path | None, typer.Option("--regions", help="Region polygons (any vector format); default: none.")] = None,
+    region_col: Annotated[
+        str | None,
+        typer.Option("--region-col", help="Region code column on demand and units (default: 'region' when present, else one region 'all')."),
+    ] = None,
+    radius_km: Annotated[float | None, typer.Option("--radius-km", help="Great-circle reach in km (give this or --distances).")] = None,
+    reach_by_kind: Annotated[
+        str | None,
+        typer.Option("--reach-by-kind", help="Reach per region kind, e.g. urban=10,rural=30 (km; read from the demand's --kind-col; default: none)."),
+    ] = None,
+    distances: Annotated[Path | None, typer.Option("--distances", help="Travel table (demand_id, unit_id, distance), CSV or Parquet.")] = None,
+    max_distance: Annotated[float | None, typer.Option("--max-distance", help="Reach in the travel table's unit (with --distances).")] = None,
+    supply_col: Annotated[str | None, typer.Option("--supply-col", help="Units column with the supply value (default: 1 per unit).")] = None,
+    decay: Annotated[
+        str | None,
+        typer.Option("--decay", help="E2SFCA decay: step:D1=W1,... or gaussian:SIGMA (default: step weights 1, 0.68, 0.22 over thirds of the reach)."),
+    ] = None,
+    need: Annotated[str | None, typer.Option("--need", help="Need weights of population-group columns, e.g. pop_over_60=2 (default: none).")] = None,
+    standards: Annotated[
+        Path | None,
+        typer.Option("--standards", help="Adequacy standards CSV: kind, service, reach, min_per_100k[, min_covered_share] (default: none)."),
+    ] = None,
+    units_id: Annotated[str, typer.Option("--units-id", help="Units id column (default: unit_id).")] = "unit_id",
+    demand_id: Annotated[str, typer.Option("--demand-id", help="Demand id column (default: demand_id).")] = "demand_id",
+    population_col: Annotated[str, typer.Option("--population-col", help="Population column (default: population).")] = "population",
+    kind_col: Annotated[str, typer.Option("--kind-col", help="Demand column with the region kind (default: kind).")] = "kind",
+    service_col: Annotated[str, typer.Option("--service-col", help="Units column with the service (default: service).")] = "service",
+    regions_id: Annotated[str, typer.Option("--regions-id", help="Region id column of --regions (default: region_id).")] = "region_id",
+    regions_name: Annotated[str, typer.Option("--regions-name", help="Region name column of --regions (default: name).")] = "name",
+    out: Annotated[Path | None, typer.Option("--out", help="Write CSVs and a GeoPackage into this new folder (default: none).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder (default: no).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on standard output.")] = False,
+) -> None:
+    """Coverage, units per 100,000, 2SFCA and E2SFCA accessibility per region."""
+    if (radius_km is None) == (distances is None):
+        raise InputError("expected exactly one of --radius-km or --distances", column="--radius-km/--distances")
+    if distances is not None and max_distance is None:
+        raise InputError("expected --max-distance with --distances (in the travel table's unit)", column="--max-distance")
+    if distances is None and max_distance is not None:
+        raise InputError("--max-distance applies to --distances; use --radius-km for great-circle reach", column="--max-distance")
+    if regions is not None and region_col is not None:
+        raise InputError("expected either --regions or --region-col, not both", column="--regions/--region-col")
+    if reach_by_kind and distances is not None:
+        raise InputError("--reach-by-kind applies to --radius-km", column="--reach-by-kind")
+
+    unit_set = load_units(units, id_col=units_id)
+    demand_set = load_demand(demand, id_col=demand_id, population_col=population_col, need_weights=parse_need_weights(need))
+    supply = unit_supply(unit_set, supply_col)
+
+    caught: list[warnings.WarningMessage] = []
+    if regions is not None:
+        polygons = load_regions(regions, id_col=regions_id, name_col=regions_name, kind_col=kind_col)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            d_reg = assign_regions(demand_set.lon, demand_set.lat, polygons, ids=demand_set.ids, what="demand points")
+            u_reg = assign_regions(unit_set.lon, unit_set.lat, polygons, ids=unit_set.ids, what="units")
+        assignment = RegionAssignment(demand=d_reg, units=u_reg, polygons=polygons)
+    else:
+        col = region_col
+        if col is None and "region" in demand_set.frame.columns:
+            col = "region"
+        if col is None:
+            import pandas as pd
+
+            assignment = RegionAssignment(
+                demand=pd.Series("all", index=demand_set.ids, dtype=object, name="region"),
+                units=pd.Series("all", index=unit_set.ids, dtype=object, name="region"),
+            )
+        else:
+            if col not in unit_set.frame.columns:
+                raise InputError(
+                    f"expected a region column {col!r} on the units too (or give --regions polygons)",
+                    file=unit_set.source,
+                    column=col,
+                )
+            d_reg = check_region_column(len(demand_set), region_column(demand_set.frame, col, file=demand_set.source), file=demand_set.source, column=col)
+            u_reg = region_column(unit_set.frame, col, file=unit_set.source)
+            assignment = RegionAssignment(demand=d_reg, units=u_reg)
+    for w in caught:
+        err_console.print(f"[bold yellow]warning:[/] {w.message}", markup=True)
+
+    if distances is not None:
+        coverage = coverage_from_table(distances, demand_set, unit_set, float(max_distance))
+        reach_value = float(max_distance)
+        reach_text = f"travel table {distances} <= {max_distance:g}"
+    else:
+        reach = _parse_reach(float(radius_km), reach_by_kind)
+        coverage = coverage_within(demand_set, unit_set, reach, kind_col=kind_col, service_col=service_col)
+        reach_value = reach.maximum
+        reach_text = f"great-circle <= {radius_km:g} km" + (f" ({reach_by_kind})" if reach_by_kind else "")
+    decay_rule = Decay.parse(decay) if decay else Decay.default(reach_value)
+
+    adequacy_result = None
+    if standards is not None:
+        adequacy_result = adequacy_for(
+            demand_set,
+            unit_set,
+            assignment.demand,
+            assignment.units,
+            load_standards(standards),
+            region_kind=None if assignment.polygons is None else assignment.polygons["kind"],
+            kind_col=kind_col,
+            service_col=service_col,
+        )
+    report = access_analysis(
+        demand_set,
+        unit_set,
+        coverage,
+        assignment,
+        decay=decay_rule,
+        supply=supply,
+        adequacy=adequacy_result,
+        settings={
+            "units": str(units),
+            "demand": str(demand),
+            "regions": str(regions) if regions is not None else (region_col or "region column or one region"),
+            "reach": reach_text,
+            "supply": supply_col or "1 per unit",
+            "need": need or "none",
+        },
+    )
+    if out is not None:
+        with atomic_directory(out, force=force) as tmp:
+            write_access_outputs(report, demand_set, unit_set, tmp)
+        err_console.print(f"wrote {out}/ (regions.csv, demand_access.csv, unit_reach.csv, access.json, access.gpkg)")
+    if json_out:
+        emit_json(report.summary())
+        return
+    _print_table(report)
+
+
+def _print_table(report) -> None:
+    table = Table(title=f"Access per region ({report.settings.get('reach')}; E2SFCA decay {report.decay.describe()})")
+    for name in ("region", "population", "units", "units/100k", "covered", "2SFCA x1e5", "E2SFCA x1e5"):
+        table.add_column(name, justify="left" if name == "region" else "right")
+
+    def fmt(x: float, spec: str) -> str:
+        return "-" if x != x else format(x, spec)
+
+    for region, r in report.regions.iterrows():
+        table.add_row(
+            str(region),
+            fmt(r["population"], ",.0f"),
+            str(int(r["units"])),
+            fmt(r["units_per_100k"], ".2f"),
+            fmt(r["covered_share"] * 100, ".1f") + ("%" if r["covered_share"] == r["covered_share"] else ""),
+            fmt(r["access_2sfca"] * 1e5, ".2f"),
+            fmt(r["access_e2sfca"] * 1e5, ".2f"),
+        )
+    out_console.print(table)
+    m = report.merge
+    out_console.print(
+        f"{m['rows']:,} demand points -> {m['groups']:,} rows after merging identical reaching sets "
+        f"({m['pairs']:,} -> {m['merged_pairs']:,} pairs)"
+    )
+    outside = report.assignment.demand_outside
+    if len(outside):
+        out_console.print(f"{len(outside)} demand points outside every region: {', '.join(map(str, outside[:10]))}")
 
 
 def register(app: typer.Typer) -> None:
-    """Register the `access` command(s) on the app."""
+    """Register the `access` command on the app."""
+    app.command("access")(access)

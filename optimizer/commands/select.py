@@ -1,9 +1,182 @@
-"""CLI: `optimizer select` (being built; see the issue that owns it)."""
+"""CLI: ``optimizer select`` — choose the units to contract within a budget.
+
+``optimizer select --units U --demand D (--radius-km X | --distances OD.csv --max-distance X)
+--budget B [--score-col COL] [--must-keep COL] [--exclude COL] [--min-score S]
+[--objective coverage|quality-coverage|min-cost --target SHARE] [--region-col COL --floor SHARE]
+[--ratio PER100K] [--solver highs|cbc|greedy] [--time-limit S] [--out DIR] [--json]``
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from optimizer.errors import InfeasibleError, InputError
+from optimizer.geo.coverage import coverage_from_table, coverage_within
+from optimizer.geo.io import load_demand, load_units, parse_need_weights, region_column
+from optimizer.output import atomic_directory, emit_json, write_json
+from optimizer.select import SelectionResult, build_problem, solve
+from optimizer.validation import boolean_column, require_columns
+
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def select(
+    units: Annotated[Path, typer.Option("--units", help="Units file: CSV/Parquet with unit_id, lon, lat, cost (or a point vector file).")],
+    demand: Annotated[Path, typer.Option("--demand", help="Demand file: demand_id, lon, lat, population (points or polygons).")],
+    budget: Annotated[float | None, typer.Option("--budget", help="Total contract cost allowed (required except with --objective min-cost).")] = None,
+    radius_km: Annotated[float | None, typer.Option("--radius-km", help="Great-circle reach in km (give this or --distances).")] = None,
+    distances: Annotated[Path | None, typer.Option("--distances", help="Travel table (demand_id, unit_id, distance), CSV or Parquet.")] = None,
+    max_distance: Annotated[float | None, typer.Option("--max-distance", help="Reach in the travel table's unit (with --distances).")] = None,
+    objective: Annotated[str, typer.Option("--objective", help="coverage | quality-coverage | min-cost (default: coverage).")] = "coverage",
+    target: Annotated[float | None, typer.Option("--target", help="min-cost: covered population share to reach, 0-1 (default: none).")] = None,
+    score_col: Annotated[str | None, typer.Option("--score-col", help="Units column with a score in [0, 1] (default: 'score' when present).")] = None,
+    must_keep: Annotated[str | None, typer.Option("--must-keep", help="Units true/false column: units that must be selected (default: none).")] = None,
+    exclude: Annotated[str | None, typer.Option("--exclude", help="Units true/false column: units that must not be selected (default: none).")] = None,
+    min_score: Annotated[float | None, typer.Option("--min-score", help="Units scoring below this are not eligible (default: none).")] = None,
+    region_col: Annotated[str | None, typer.Option("--region-col", help="Region column of demand (and units) (default: 'region' when present).")] = None,
+    floor: Annotated[float | None, typer.Option("--floor", help="Minimum covered share in every region, 0-1 (default: none).")] = None,
+    ratio: Annotated[float | None, typer.Option("--ratio", help="Minimum selected units per 100,000 people in every region (default: none).")] = None,
+    solver: Annotated[str, typer.Option("--solver", help="highs | cbc | greedy | any pulp solver name (default: highs).")] = "highs",
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds for the whole selection (default: no limit).")] = None,
+    gap: Annotated[float, typer.Option("--gap", help="Relative optimality gap accepted (default: 0, proven optimal).")] = 0.0,
+    unit_id: Annotated[str, typer.Option("--id", help="Units id column (default: unit_id).")] = "unit_id",
+    demand_id: Annotated[str, typer.Option("--demand-id", help="Demand id column (default: demand_id).")] = "demand_id",
+    cost_col: Annotated[str, typer.Option("--cost-col", help="Units cost column (default: cost).")] = "cost",
+    population_col: Annotated[str, typer.Option("--population-col", help="Demand population column (default: population).")] = "population",
+    service_col: Annotated[str, typer.Option("--service-col", help="Units service column (default: 'service' when present).")] = "service",
+    capacity_col: Annotated[str | None, typer.Option("--capacity-col", help="Units capacity column (people served); enables capacities (default: none).")] = None,
+    need: Annotated[str | None, typer.Option("--need", help="Need weights of population-group columns, e.g. pop_over_60=2 (default: none).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write selection.csv, regions.csv, services.csv and result.json into this new folder.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder (default: no).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on standard output.")] = False,
+) -> None:
+    """Choose the units to contract: budgeted maximal coverage, exact (MILP) by default."""
+    if (radius_km is None) == (distances is None):
+        raise InputError("expected exactly one of --radius-km or --distances", column="--radius-km/--distances")
+    if distances is not None and max_distance is None:
+        raise InputError("expected --max-distance with --distances (in the travel table's unit)", column="--max-distance")
+    if distances is None and max_distance is not None:
+        raise InputError("--max-distance applies to --distances; use --radius-km for great-circle reach", column="--max-distance")
+    if (floor is not None or ratio is not None) and region_col is None:
+        region_col = "region"
+    unit_set = load_units(units, id_col=unit_id)
+    demand_set = load_demand(demand, id_col=demand_id, population_col=population_col, need_weights=parse_need_weights(need))
+    if distances is not None:
+        coverage = coverage_from_table(distances, demand_set, unit_set, float(max_distance))
+    else:
+        coverage = coverage_within(demand_set, unit_set, float(radius_km), service_col=service_col, keep_distance=False)
+
+    u_frame = unit_set.frame.copy()
+    require_columns(u_frame, [cost_col], file=unit_set.source)
+    d_frame = pd.DataFrame({"population": demand_set.population, "need": demand_set.need}, index=demand_set.ids)
+    col = region_col if region_col is not None else ("region" if "region" in demand_set.frame.columns else None)
+    if col is not None:
+        if col not in demand_set.frame.columns:
+            raise InputError(f"expected a region column {col!r} on the demand", file=demand_set.source, column=col)
+        d_frame["region"] = region_column(demand_set.frame, col, file=demand_set.source).to_numpy()
+        if col in u_frame.columns:
+            u_frame["region"] = region_column(u_frame, col, file=unit_set.source).to_numpy()
+        elif "region" in u_frame.columns:
+            u_frame = u_frame.drop(columns="region")
+    score_name = score_col if score_col is not None else ("score" if "score" in u_frame.columns else None)
+    if score_col is not None:
+        require_columns(u_frame, [score_col], file=unit_set.source)
+    if capacity_col is not None:
+        require_columns(u_frame, [capacity_col], file=unit_set.source)
+    problem = build_problem(
+        u_frame,
+        d_frame,
+        coverage,
+        cost_col=cost_col,
+        score_col=score_name,
+        service_col=service_col,
+        region_col="region",
+        capacity_col=capacity_col,
+        units_file=str(unit_set.source or units),
+        demand_file=str(demand_set.source or demand),
+    )
+    keep_ids = _flag_ids(u_frame, must_keep, unit_set.source)
+    exclude_ids = _flag_ids(u_frame, exclude, unit_set.source)
+    result = solve(
+        problem,
+        budget=budget,
+        objective=objective,
+        target=target,
+        must_keep=keep_ids,
+        exclude=exclude_ids,
+        min_score=min_score,
+        floors=floor,
+        ratio_standards=ratio,
+        capacity=capacity_col is not None,
+        solver=solver,
+        time_limit=time_limit,
+        gap_rel=gap,
+    )
+    if out is not None and result.status != "infeasible":
+        with atomic_directory(out, force=force) as tmp:
+            result.units.reset_index().to_csv(tmp / "selection.csv", index=False)
+            result.by_region.reset_index().to_csv(tmp / "regions.csv", index=False)
+            result.by_service.reset_index().to_csv(tmp / "services.csv", index=False)
+            write_json(tmp / "result.json", result.to_dict())
+        err_console.print(f"wrote {out}/selection.csv, regions.csv, services.csv, result.json")
+    if json_out:
+        emit_json(result.to_dict())
+    else:
+        _print(result)
+    if result.status == "infeasible":
+        raise InfeasibleError(result.explanation.get("relax", "no selection meets every constraint"), result.explanation)
+
+
+def _flag_ids(frame: pd.DataFrame, column: str | None, file) -> list[str]:
+    if column is None:
+        return []
+    flags = boolean_column(frame, column, file=file)
+    return list(frame.index[flags].astype(str))
+
+
+def _fmt(x, pct: bool = False) -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return "-"
+    return f"{x:.2%}" if pct else f"{x:,.2f}"
+
+
+def _print(result: SelectionResult) -> None:
+    t = Table(title=f"Selection ({result.objective_mode})", show_header=False)
+    t.add_row("status", result.status)
+    t.add_row("selected units", str(len(result.selected)))
+    t.add_row("total cost", _fmt(result.total_cost) + ("" if result.budget is None else f" of {_fmt(result.budget)}"))
+    t.add_row("covered population", f"{result.covered_population:,.0f} of {result.total_population:,.0f}")
+    t.add_row("coverage share", _fmt(result.coverage_share, pct=True))
+    t.add_row("proven gap", _fmt(result.gap, pct=True))
+    t.add_row("solver", f"{result.solver} in {result.solve_time:.2f} s")
+    out_console.print(t)
+    if result.explanation:
+        out_console.print(f"[bold]explanation:[/] {result.explanation.get('relax') or result.explanation.get('note')}")
+    if len(result.by_region):
+        rt = Table(title="By region")
+        for c in ("region", "population", "covered", "share", "floor", "units"):
+            rt.add_column(c, justify="left" if c == "region" else "right")
+        for region, row in result.by_region.iterrows():
+            rt.add_row(str(region), f"{row.population:,.0f}", f"{row.covered:,.0f}", _fmt(row.share, pct=True), _fmt(row.floor, pct=True), str(row.units))
+        out_console.print(rt)
+    if len(result.selected):
+        ut = Table(title="Selected units")
+        for c in ("unit", "cost", "marginal", "cost/person", "reason"):
+            ut.add_column(c)
+        sel = result.units[result.units.selected]
+        for uid, row in sel.iterrows():
+            ut.add_row(str(uid), _fmt(row.cost), f"{row.marginal_coverage:,.0f}", _fmt(row.cost_per_new_person), row.reason)
+        out_console.print(ut)
 
 
 def register(app: typer.Typer) -> None:
-    """Register the `select` command(s) on the app."""
+    """Register the `select` command on the app."""
+    app.command("select")(select)

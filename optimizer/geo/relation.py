@@ -8,6 +8,7 @@ unit is within reach of the point. It is never a dense demand x unit matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -91,6 +92,100 @@ class MergedCoverage:
         return self.matrix.shape[0]
 
 
+@lru_cache(maxsize=8)
+def _column_hashes(m: int) -> np.ndarray:
+    """Fixed pseudo-random 64-bit code of each column (seeded: results are reproducible)."""
+    rng = np.random.default_rng(0x5EED_C0DE)
+    codes = rng.integers(0, np.iinfo(np.uint64).max, size=m, dtype=np.uint64, endpoint=True)
+    codes.setflags(write=False)
+    return codes
+
+
+def row_hashes(indices: np.ndarray, indptr: np.ndarray, m: int) -> np.ndarray:
+    """64-bit hash of each CSR row's column set: the wrapping sum of fixed column codes.
+
+    Equal sets give equal hashes; different sets collide with probability about 2^-64
+    (collisions are detected afterwards, see :func:`merge_row_segments`).
+    """
+    codes = _column_hashes(m)
+    csum = np.zeros(len(indices) + 1, dtype=np.uint64)
+    np.cumsum(codes[indices], out=csum[1:])
+    return csum[indptr[1:]] - csum[indptr[:-1]]
+
+
+def _merge_rows_exact(indices: np.ndarray, indptr: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Group label of each row by comparing byte strings (slow, exact; the collision path)."""
+    lookup: dict[bytes, int] = {}
+    n = len(indptr) - 1
+    group = np.empty(n, dtype=np.int64)
+    idx = indices.astype(np.int64)
+    for i in range(n):
+        k = codes[i].tobytes() + idx[indptr[i] : indptr[i + 1]].tobytes()
+        group[i] = lookup.setdefault(k, len(lookup))
+    return group
+
+
+def merge_row_segments(
+    indices: np.ndarray,
+    indptr: np.ndarray,
+    m: int,
+    weights: np.ndarray,
+    codes: np.ndarray,
+    hashes: np.ndarray | None = None,
+) -> MergedCoverage:
+    """Merge rows given as CSR segments (column indices sorted within each row).
+
+    ``hashes`` are the rows' :func:`row_hashes` when the caller already has them.
+
+    Rows are grouped by (code, length, 64-bit set hash) with one sort, then every merged
+    row is compared element by element with its group's first row; only if a hash
+    collision is found does the exact byte-string grouping run instead. Groups are
+    numbered in order of their first row.
+    """
+    n = len(indptr) - 1
+    w = np.asarray(weights, dtype=float)
+    if w.ndim == 1:
+        w = w[:, None]
+    codes = np.asarray(codes, dtype=np.int64)
+    lengths = np.diff(indptr).astype(np.int64)
+    if n == 0:
+        group = np.zeros(0, dtype=np.int64)
+    else:
+        h = row_hashes(indices, indptr, m) if hashes is None else np.asarray(hashes, dtype=np.uint64)
+        order = np.lexsort((h, lengths, codes))
+        hs, ls, cs = h[order], lengths[order], codes[order]
+        new = np.r_[True, (hs[1:] != hs[:-1]) | (ls[1:] != ls[:-1]) | (cs[1:] != cs[:-1])]
+        label = np.empty(n, dtype=np.int64)
+        label[order] = np.cumsum(new) - 1
+        first = order[new]
+        rank = np.argsort(first, kind="stable")
+        remap = np.empty_like(rank)
+        remap[rank] = np.arange(len(rank))
+        group = remap[label]
+        first = first[rank]
+        dup = np.flatnonzero(first[group] != np.arange(n))
+        if dup.size:
+            rep = first[group[dup]]
+            count = lengths[dup]
+            offs = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+            same = np.array_equal(
+                indices[np.repeat(indptr[dup], count) + offs], indices[np.repeat(indptr[rep], count) + offs]
+            )
+            if not same:
+                group = _merge_rows_exact(indices, indptr, codes)
+    n_groups = int(group.max()) + 1 if n else 0
+    first = np.full(n_groups, n, dtype=np.int64)
+    np.minimum.at(first, group, np.arange(n))
+    keep = np.zeros(n, dtype=bool)
+    keep[first] = True
+    new_indices = indices[np.repeat(keep, lengths)]
+    new_indptr = np.zeros(n_groups + 1, dtype=indptr.dtype)
+    np.cumsum(lengths[first], out=new_indptr[1:])
+    merged_w = np.column_stack([np.bincount(group, weights=w[:, k], minlength=n_groups) for k in range(w.shape[1])])
+    matrix = sp.csr_array((np.ones(len(new_indices), dtype=bool), new_indices, new_indptr), shape=(n_groups, m))
+    return MergedCoverage(matrix=matrix, weights=merged_w.reshape(n_groups, w.shape[1]), group=group, key=codes[first])
+
+
 def merge_identical_rows(
     matrix: sp.csr_array | sp.csr_matrix,
     weights: np.ndarray,
@@ -116,28 +211,5 @@ def merge_identical_rows(
     csr = sp.csr_array(matrix)
     csr.sort_indices()
     n = csr.shape[0]
-    w = np.asarray(weights, dtype=float)
-    if w.ndim == 1:
-        w = w[:, None]
     codes = np.zeros(n, dtype=np.int64) if by is None else np.asarray(by, dtype=np.int64)
-    indptr, indices = csr.indptr, csr.indices.astype(np.int64)
-    lookup: dict[bytes, int] = {}
-    group = np.empty(n, dtype=np.int64)
-    firsts: list[int] = []
-    for i in range(n):
-        k = codes[i].tobytes() + indices[indptr[i] : indptr[i + 1]].tobytes()
-        g = lookup.get(k)
-        if g is None:
-            g = len(firsts)
-            lookup[k] = g
-            firsts.append(i)
-        group[i] = g
-    first = np.asarray(firsts, dtype=np.int64)
-    merged_w = np.zeros((len(first), w.shape[1]))
-    np.add.at(merged_w, group, w)
-    return MergedCoverage(
-        matrix=sp.csr_array(csr[first]),
-        weights=merged_w,
-        group=group,
-        key=codes[first],
-    )
+    return merge_row_segments(csr.indices, csr.indptr, csr.shape[1], weights, codes)

@@ -1,0 +1,474 @@
+"""Build the sparse coverage relation: which units reach which demand points.
+
+Reach is great-circle distance (km) by default, or the user's travel table (any unit).
+A demand point i is reached by unit j when ``d(i, j) <= reach(service_j, kind_i)``:
+the reach may depend on the unit's service (lab, imaging, ...) and on the kind of the
+demand point's region (urban, rural, ...), as network-adequacy standards do.
+
+Spatial index and exactness
+---------------------------
+Points go on the unit sphere (:func:`optimizer.geo.distance.unit_sphere`), where a
+great-circle radius ``d`` is the chord ``c = 2 sin(d / 2R)``. Demand points are grouped
+into small tiles; for each tile (centre ``t``, circumradius ``rho`` as a chord) a KD-tree
+over the units returns the candidates within ``c_max + rho`` of ``t`` (a superset, by the
+triangle inequality), and each (point, candidate) pair is then tested exactly:
+``x_i . u_j >= 1 - c_j^2 / 2`` (equivalent to chord ``<= c_j``). Only tile-local blocks
+are ever dense, never the demand x unit matrix. The result is right across the
+antimeridian, at the poles and across UTM zones because nothing is projected.
+
+Merging while building
+----------------------
+:func:`merged_coverage_within` never materialises every pair: each tile's rows are
+packed into bit strings, identical rows (same reaching set and same ``by`` code) are
+merged inside the tile, and the tiles' distinct rows are merged once more at the end
+(:func:`optimizer.geo.relation.merge_identical_rows`). The merge is exact: two demand
+points are merged only when their reaching sets are identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from optimizer.errors import InputError
+from optimizer.geo.distance import EARTH_RADIUS_KM, chord_to_km, km_to_chord, unit_sphere
+from optimizer.geo.io import Demand, Units
+from optimizer.geo.relation import Coverage, MergedCoverage, merge_row_segments, row_hashes
+from optimizer.validation import numeric_column, read_table, require_columns
+
+ROW_BATCH = 4096
+"""Demand rows per dense tile block (bounds the memory of one block)."""
+
+
+def _positive(value: object, what: str) -> float:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"expected a number for {what}", found=value) from None
+    if not np.isfinite(x) or x < 0:
+        raise InputError(f"expected a finite reach >= 0 for {what}", found=value)
+    return x
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far a unit reaches, possibly per service and per region kind.
+
+    ``distance(service, kind)`` looks up, in order: ``by_service[service][kind]``,
+    ``by_service[service]["default"]``, ``by_kind[kind]``, ``default``.
+
+    >>> r = Reach.parse({"urban": 10, "rural": 30, "lab": {"urban": 5}})
+    >>> r.distance(None, "urban"), r.distance("lab", "urban"), r.distance("lab", "rural"), r.maximum
+    (10.0, 5.0, 30.0, 30.0)
+    >>> Reach.parse(12).distance("imaging", "rural")
+    12.0
+    """
+
+    default: float
+    by_kind: Mapping[str, float] = field(default_factory=dict)
+    by_service: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, spec: Reach | float | int | Mapping[str, object], *, default: float | None = None) -> Reach:
+        """Build from a number, or a mapping of kinds to numbers and services to mappings.
+
+        A mapping's ``"default"`` key (or the ``default`` argument) sets the reach of kinds
+        and services not listed; without either, the largest stated value is used.
+        """
+        if isinstance(spec, Reach):
+            return spec
+        if isinstance(spec, Mapping):
+            by_kind: dict[str, float] = {}
+            by_service: dict[str, dict[str, float]] = {}
+            base = default
+            for key, value in spec.items():
+                if isinstance(value, Mapping):
+                    by_service[str(key)] = {str(k): _positive(v, f"reach of {key}/{k}") for k, v in value.items()}
+                elif str(key) == "default":
+                    base = _positive(value, "the default reach")
+                else:
+                    by_kind[str(key)] = _positive(value, f"reach of {key}")
+            if base is None:
+                values = list(by_kind.values()) + [v for s in by_service.values() for v in s.values()]
+                if not values:
+                    raise InputError("expected at least one reach value", found=dict(spec))
+                base = max(values)
+            return cls(default=float(base), by_kind=by_kind, by_service=by_service)
+        return cls(default=_positive(spec, "the reach"))
+
+    def distance(self, service: str | None, kind: str | None) -> float:
+        """Reach for a unit of ``service`` and a demand point of region ``kind``."""
+        per = self.by_service.get(service, {}) if service is not None else {}
+        if kind is not None and kind in per:
+            return float(per[kind])
+        if "default" in per:
+            return float(per["default"])
+        if kind is not None and kind in self.by_kind:
+            return float(self.by_kind[kind])
+        return float(self.default)
+
+    @property
+    def maximum(self) -> float:
+        """The largest reach any pair can have."""
+        values = [self.default, *self.by_kind.values()] + [v for s in self.by_service.values() for v in s.values()]
+        return float(max(values))
+
+    @property
+    def uses_kind(self) -> bool:
+        return bool(self.by_kind) or any(set(s) - {"default"} for s in self.by_service.values())
+
+    @property
+    def uses_service(self) -> bool:
+        return bool(self.by_service)
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+def _tiles(lon: np.ndarray, lat: np.ndarray, size_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """Group points into tiles of about ``size_km``; returns (order, tile start offsets).
+
+    Tiles are only a grouping for the exact per-pair test, so their shape does not need to
+    be exact: latitude bands of ``size_km`` split into longitude cells of about
+    ``size_km`` (wider cells near the poles).
+    """
+    deg = max(size_km, 1e-3) / (np.pi * EARTH_RADIUS_KM / 180.0)
+    band = np.floor((lat + 90.0) / deg).astype(np.int64)
+    band_lat = np.minimum(np.abs(band * deg - 90.0), np.abs((band + 1) * deg - 90.0))
+    width = deg / np.maximum(np.cos(np.radians(band_lat)), 1e-3)
+    cell = np.floor((lon + 180.0) / width).astype(np.int64)
+    key = band * (np.int64(1) << 32) + cell
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    return order, np.r_[starts, len(order)]
+
+
+def _tile_blocks(
+    demand_xyz: np.ndarray,
+    demand_lon: np.ndarray,
+    demand_lat: np.ndarray,
+    unit_xyz: np.ndarray,
+    unit_chord: np.ndarray,
+    tree: cKDTree,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield ``(rows, candidates, within, dot)`` for each tile block of demand rows.
+
+    ``rows`` are demand positions, ``candidates`` sorted unit positions, ``within`` the
+    exact boolean block ``chord(i, j) <= unit_chord[j]`` and ``dot`` the cosines.
+    """
+    max_chord = float(unit_chord.max()) if len(unit_chord) else 0.0
+    max_km = float(chord_to_km(max_chord))
+    order, bounds = _tiles(demand_lon, demand_lat, max(max_km / 2.0, 0.5))
+    threshold = 1.0 - unit_chord**2 / 2.0
+    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
+        rows = order[a:b]
+        pts = demand_xyz[rows]
+        centre = pts.mean(axis=0)
+        norm = np.linalg.norm(centre)
+        centre = centre / norm if norm > 0 else pts[0]
+        rho = float(np.sqrt(((pts - centre) ** 2).sum(axis=1)).max())
+        cand = np.asarray(tree.query_ball_point(centre, max_chord + rho + 1e-12, return_sorted=True), dtype=np.int64)
+        if len(cand) == 0:
+            yield rows, cand, np.zeros((len(rows), 0), dtype=bool), np.zeros((len(rows), 0))
+            continue
+        cand_xyz = unit_xyz[cand]
+        thr = threshold[cand]
+        for s in range(0, len(rows), ROW_BATCH):
+            sub = rows[s : s + ROW_BATCH]
+            dot = demand_xyz[sub] @ cand_xyz.T
+            yield sub, cand, dot >= thr, dot
+
+
+def _unit_chords(reach: Reach, units: Units, kind: str | None, service_col: str) -> np.ndarray:
+    """Chord radius of every unit for demand points of region ``kind``."""
+    if not reach.uses_service:
+        return np.full(len(units), float(km_to_chord(reach.distance(None, kind))))
+    services = _service_codes(units, service_col)
+    km = np.array([reach.distance(s, kind) for s in services], dtype=float)
+    return km_to_chord(km)
+
+
+def _service_codes(units: Units, service_col: str) -> list[str | None]:
+    if service_col not in units.frame.columns:
+        raise InputError(
+            f"expected a {service_col!r} column on the units: the reach is set per service",
+            file=units.source,
+            column=service_col,
+        )
+    col = units.frame[service_col]
+    return [None if pd.isna(v) else str(v) for v in col.to_numpy(dtype=object)]
+
+
+def _kind_groups(reach: Reach, demand: Demand, kind_col: str) -> list[tuple[str | None, np.ndarray]]:
+    """(kind, demand positions) groups; one group of every row when reach ignores kind."""
+    if not reach.uses_kind:
+        return [(None, np.arange(len(demand)))]
+    if kind_col not in demand.frame.columns:
+        raise InputError(
+            f"expected a {kind_col!r} column on the demand: the reach is set per region kind",
+            file=demand.source,
+            column=kind_col,
+        )
+    col = demand.frame[kind_col].to_numpy(dtype=object)
+    kinds = np.array(["" if pd.isna(v) else str(v) for v in col], dtype=object)
+    out = []
+    for k in pd.unique(kinds):
+        out.append((None if k == "" else str(k), np.flatnonzero(kinds == k)))
+    return out
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def coverage_within(
+    demand: Demand,
+    units: Units,
+    reach: Reach | float | Mapping[str, object],
+    *,
+    kind_col: str = "kind",
+    service_col: str = "service",
+    keep_distance: bool = True,
+) -> Coverage:
+    """Every (demand, unit) pair within great-circle reach, as a sparse relation.
+
+    ``reach`` is km: one number, or per region kind / per service (see :class:`Reach`).
+    Distances (km) of the stored pairs are kept when ``keep_distance``.
+
+    >>> import pandas as pd
+    >>> d = Demand(pd.Index(["a", "b"]), np.array([179.95, 0.0]), np.array([0.0, 89.9]),
+    ...            np.array([1.0, 1.0]), np.array([1.0, 1.0]), pd.DataFrame(index=pd.Index(["a", "b"])))
+    >>> u = Units(pd.Index(["x", "y"]), np.array([-179.95, 180.0]), np.array([0.0, 89.9]), pd.DataFrame(index=pd.Index(["x", "y"])))
+    >>> cov = coverage_within(d, u, 25.0)  # across the antimeridian; over the pole
+    >>> cov.matrix.toarray().tolist(), np.round(cov.distance, 2).tolist()
+    ([[True, False], [False, True]], [11.12, 22.24])
+    """
+    reach = Reach.parse(reach)
+    m = len(units)
+    dxyz = unit_sphere(demand.lon, demand.lat)
+    uxyz = unit_sphere(units.lon, units.lat)
+    tree = cKDTree(uxyz)
+    row_parts: list[np.ndarray] = []
+    col_parts: list[np.ndarray] = []
+    dist_parts: list[np.ndarray] = []
+    for kind, positions in _kind_groups(reach, demand, kind_col):
+        chords = _unit_chords(reach, units, kind, service_col)
+        if m == 0 or len(positions) == 0:
+            continue
+        for rows, cand, within, _dot in _tile_blocks(
+            dxyz[positions], demand.lon[positions], demand.lat[positions], uxyz, chords, tree
+        ):
+            r, c = np.nonzero(within)
+            grow, gcol = positions[rows[r]], cand[c]
+            row_parts.append(grow)
+            col_parts.append(gcol)
+            if keep_distance:
+                # the exact chord of each kept pair (the dot product loses digits when d is small)
+                dist_parts.append(chord_to_km(np.linalg.norm(dxyz[grow] - uxyz[gcol], axis=1)))
+    rows = np.concatenate(row_parts) if row_parts else np.zeros(0, dtype=np.int64)
+    cols = np.concatenate(col_parts) if col_parts else np.zeros(0, dtype=np.int64)
+    dist = np.concatenate(dist_parts) if dist_parts else np.zeros(0)
+    return _coverage_from_pairs(demand.ids, units.ids, rows, cols, dist if keep_distance else None, rows_grouped=True)
+
+
+def _coverage_from_pairs(
+    demand_ids: pd.Index,
+    unit_ids: pd.Index,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    distance: np.ndarray | None,
+    *,
+    rows_grouped: bool = False,
+) -> Coverage:
+    """CSR relation (indices sorted per row) from pair arrays; distances follow the pairs.
+
+    ``rows_grouped``: each row's pairs are already contiguous with sorted columns (as the
+    tile blocks produce them), so a stable sort on the row alone orders everything.
+    """
+    n, m = len(demand_ids), len(unit_ids)
+    order = np.argsort(rows, kind="stable") if rows_grouped else np.lexsort((cols, rows))
+    rows, cols = rows[order], cols[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    index_dtype = np.int32 if max(n, m) < 2**31 - 1 else np.int64
+    matrix = sp.csr_array(
+        (np.ones(len(cols), dtype=bool), cols.astype(index_dtype), indptr.astype(index_dtype)),
+        shape=(n, m),
+    )
+    return Coverage(
+        demand_ids=pd.Index(demand_ids),
+        unit_ids=pd.Index(unit_ids),
+        matrix=matrix,
+        distance=None if distance is None else np.asarray(distance, dtype=float)[order],
+    )
+
+
+@dataclass(frozen=True)
+class MergedBuild:
+    """A coverage relation built already merged (identical reaching sets in one row).
+
+    Attributes
+    ----------
+    merged : MergedCoverage
+        Group rows (g x m), summed weights (g x k), ``group`` of each demand row, ``key``.
+    demand_ids, unit_ids : pd.Index
+        Labels of the original demand rows and of the unit columns.
+    n_pairs : int
+        Number of (demand, unit) pairs the unmerged relation would hold.
+    """
+
+    merged: MergedCoverage
+    demand_ids: pd.Index
+    unit_ids: pd.Index
+    n_pairs: int
+
+    @property
+    def group(self) -> pd.Series:
+        """Group of each demand point, indexed by demand id."""
+        return pd.Series(self.merged.group, index=self.demand_ids, name="group")
+
+    @property
+    def shrink(self) -> dict[str, float]:
+        """Rows and pairs before and after merging."""
+        g = self.merged.n_groups
+        merged_pairs = int(self.merged.matrix.nnz)
+        n = len(self.demand_ids)
+        return {
+            "rows": n,
+            "groups": g,
+            "pairs": self.n_pairs,
+            "merged_pairs": merged_pairs,
+            "row_factor": n / g if g else float("nan"),
+            "pair_factor": self.n_pairs / merged_pairs if merged_pairs else float("nan"),
+        }
+
+
+def merged_coverage_within(
+    demand: Demand,
+    units: Units,
+    reach: Reach | float | Mapping[str, object],
+    *,
+    weights: np.ndarray | None = None,
+    by: np.ndarray | None = None,
+    kind_col: str = "kind",
+    service_col: str = "service",
+) -> MergedBuild:
+    """The coverage relation with identical rows merged while it is built.
+
+    ``weights`` (n,) or (n, k) default to ``[population, need]``; ``by`` (int codes, n)
+    keeps rows of different codes (e.g. regions) apart. Equivalent to
+    ``merge_identical_rows(coverage_within(...).matrix, weights, by)`` up to the order
+    of the groups, without ever holding every pair.
+    """
+    reach = Reach.parse(reach)
+    n, m = len(demand), len(units)
+    w = np.column_stack([demand.population, demand.need]) if weights is None else np.asarray(weights, dtype=float)
+    if w.ndim == 1:
+        w = w[:, None]
+    codes = np.zeros(n, dtype=np.int64) if by is None else np.asarray(by, dtype=np.int64)
+    dxyz = unit_sphere(demand.lon, demand.lat)
+    uxyz = unit_sphere(units.lon, units.lat)
+    tree = cKDTree(uxyz)
+    local_group = np.empty(n, dtype=np.int64)
+    parts_indices: list[np.ndarray] = []
+    parts_lengths: list[np.ndarray] = []
+    parts_codes: list[np.ndarray] = []
+    parts_hashes: list[np.ndarray] = []
+    n_local = 0
+    n_pairs = 0
+    for kind, positions in _kind_groups(reach, demand, kind_col):
+        chords = _unit_chords(reach, units, kind, service_col)
+        if len(positions) == 0:
+            continue
+        if m == 0:
+            empty = np.zeros((len(positions), 0), dtype=bool)
+            blocks = iter([(np.arange(len(positions)), np.zeros(0, dtype=np.int64), empty, None)])
+        else:
+            blocks = _tile_blocks(dxyz[positions], demand.lon[positions], demand.lat[positions], uxyz, chords, tree)
+        for rows, cand, within, _dot in blocks:
+            glob = positions[rows]
+            n_pairs += int(np.count_nonzero(within))
+            first, inverse = _unique_rows(within, codes[glob])
+            local_group[glob] = n_local + inverse
+            r, c = np.nonzero(within[first])
+            idx = cand[c].astype(np.int32)
+            counts = np.bincount(r, minlength=len(first))
+            offsets = np.zeros(len(first) + 1, dtype=np.int64)
+            np.cumsum(counts, out=offsets[1:])
+            parts_indices.append(idx)
+            parts_lengths.append(counts)
+            parts_hashes.append(row_hashes(idx, offsets, m))
+            parts_codes.append(codes[glob[first]])
+            n_local += len(first)
+    lengths = np.concatenate(parts_lengths) if parts_lengths else np.zeros(0, dtype=np.int64)
+    indptr = np.zeros(n_local + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.concatenate(parts_indices) if parts_indices else np.zeros(0, dtype=np.int32)
+    del parts_indices
+    local_w = np.column_stack([np.bincount(local_group, weights=w[:, k], minlength=n_local) for k in range(w.shape[1])])
+    local_codes = np.concatenate(parts_codes) if parts_codes else np.zeros(0, dtype=np.int64)
+    hashes = np.concatenate(parts_hashes) if parts_hashes else np.zeros(0, dtype=np.uint64)
+    final = merge_row_segments(indices, indptr, m, local_w.reshape(n_local, w.shape[1]), local_codes, hashes)
+    merged = MergedCoverage(matrix=final.matrix, weights=final.weights, group=final.group[local_group], key=final.key)
+    return MergedBuild(merged=merged, demand_ids=pd.Index(demand.ids), unit_ids=pd.Index(units.ids), n_pairs=n_pairs)
+
+
+def _unique_rows(block: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First row of each distinct (code, boolean row) and the distinct row of every row."""
+    packed = np.packbits(block, axis=1)
+    key = np.concatenate([codes.astype(">i8").view(np.uint8).reshape(-1, 8), packed], axis=1)
+    key = np.ascontiguousarray(key).view(np.dtype((np.void, key.shape[1]))).ravel()
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
+def coverage_from_table(
+    path: str | Path,
+    demand: Demand,
+    units: Units,
+    max_distance: float,
+    *,
+    demand_col: str = "demand_id",
+    unit_col: str = "unit_id",
+    value_col: str = "distance",
+) -> Coverage:
+    """Coverage from the user's travel table (CSV or Parquet, long format).
+
+    A pair is within reach when its value is ``<= max_distance`` (same unit as the table).
+    Pairs absent from the table are unreachable. Ids matching no demand point or unit,
+    negative or non-numeric values and duplicated pairs are errors naming the row.
+    """
+    max_distance = _positive(max_distance, "--max-distance")
+    p = Path(path)
+    df = read_table(p, id_columns=[demand_col, unit_col], what="travel table")
+    require_columns(df, [demand_col, unit_col, value_col], file=p)
+    values = numeric_column(df, value_col, file=p, minimum=0.0)
+    d_ids = df[demand_col].astype(str).str.strip().to_numpy(dtype=object)
+    u_ids = df[unit_col].astype(str).str.strip().to_numpy(dtype=object)
+    rows = pd.Index(demand.ids).get_indexer(d_ids)
+    cols = pd.Index(units.ids).get_indexer(u_ids)
+    for pos, col, label, what in ((rows, demand_col, d_ids, "demand point"), (cols, unit_col, u_ids, "unit")):
+        bad = pos < 0
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"expected the id of a {what} in the inputs; this id matches none", file=p, row=i + 1, column=col, found=label[i])
+    pair = pd.MultiIndex.from_arrays([rows, cols])
+    dup = pair.duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise InputError(
+            "expected each (demand, unit) pair once; this pair is listed twice",
+            file=p,
+            row=i + 1,
+            column=f"{demand_col}/{unit_col}",
+            found=f"{d_ids[i]} / {u_ids[i]}",
+        )
+    keep = values <= max_distance
+    return _coverage_from_pairs(demand.ids, units.ids, rows[keep].astype(np.int64), cols[keep].astype(np.int64), values[keep])
+

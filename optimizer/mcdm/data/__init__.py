@@ -1,0 +1,1 @@
+"""Data files shipped with :mod:`optimizer.mcdm` (the criteria catalog, ``catalog.toml``)."""

@@ -1,0 +1,302 @@
+"""The run report: one self-contained ``report.html`` a budget officer can e-mail.
+
+Sections: key figures; an interactive map (regions shaded by the share of their
+population within reach of a contracted unit, before and after, with a layer switch;
+units as circle markers: new contracts, kept, dropped, candidates; tooltips with id,
+score, cost and the reason); charts (also written as PNG beside the report); the
+per-region table; the unit table; the method and weights; inputs and versions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.output import to_jsonable
+from optimizer.report import charts as ch
+from optimizer.report.mapdata import demand_payload, regions_geojson, script_json, units_payload
+from optimizer.report.page import LEAFLET_VERSION, Column, cards, esc, figure, fmt, kv, page, table
+from optimizer.report.status import STATUS_COLORS, STATUS_LABELS, STATUSES, unit_status
+
+MAX_UNIT_ROWS = 5_000
+"""Unit rows shown in the page; the rest are in ``selection.csv`` (stated under the table)."""
+
+REGION_COLUMNS = (
+    Column(None, "region"),
+    Column("name", "name"),
+    Column("population", "population", "int"),
+    Column("need_population", "need-weighted population", "int"),
+    Column("units_before", "units before", "int"),
+    Column("units_after", "units after", "int"),
+    Column("units_per_100k_before", "per 100k before", "float"),
+    Column("units_per_100k_after", "per 100k after", "float"),
+    Column("covered_share_before", "covered before", "share"),
+    Column("covered_share_after", "covered after", "share"),
+    Column("covered_change", "change", "delta_share"),
+    Column("access_2sfca_before", "2SFCA before", "float"),
+    Column("access_2sfca_after", "2SFCA after", "float"),
+    Column("floor", "floor", "share"),
+    Column("floor_met", "floor met", "bool"),
+)
+
+UNIT_COLUMNS = (
+    Column(None, "unit"),
+    Column("name", "name"),
+    Column("status", "status"),
+    Column("service", "service"),
+    Column("region", "region"),
+    Column("score", "score", "score"),
+    Column("rank", "rank", "int"),
+    Column("cost", "cost", "money"),
+    Column("marginal_coverage", "marginal coverage", "int"),
+    Column("eligible", "eligible", "bool"),
+    Column("reason", "reason"),
+)
+
+CORE_FORMULATION = (
+    "max Σ_i w_i·y_i  subject to  y_i ≤ Σ_{j reaching i} x_j,  Σ_j c_j·x_j ≤ B,  "
+    "x_j = 1 for must-keep units, x_j = 0 for excluded or ineligible units, "
+    "regional coverage floors and ratio standards; x binary, 0 ≤ y ≤ 1. "
+    "Ties in coverage are broken by total quality, then by lower cost (lexicographic)."
+)
+
+
+def _figure(run: Any, key: str, default: Any = None) -> Any:
+    figures = getattr(run, "figures", None) or {}
+    value = figures.get(key, default)
+    return default if value is None else value
+
+
+def _scenario_name(run: Any) -> str:
+    scenario = getattr(run, "scenario", None)
+    for attr in ("name", "title"):
+        value = getattr(scenario, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    path = Path(getattr(run, "scenario_path", "") or "scenario")
+    return path.parent.name if path.name == "scenario.toml" and path.parent.name else path.stem
+
+
+def key_figures(run: Any) -> list[tuple[str, str, str, bool]]:
+    """The cards at the top of the report, from ``run.figures`` (frames as fallback)."""
+    units, regions = run.units, run.regions
+    status = unit_status(units)
+    before = _figure(run, "coverage_share_before")
+    after = _figure(run, "coverage_share_after")
+    delta = (after - before) if before is not None and after is not None else None
+    budget = _figure(run, "budget")
+    cost = _figure(run, "total_cost", getattr(run.selection, "total_cost", None))
+    sel_status = str(_figure(run, "status", getattr(run.selection, "status", "")))
+    gap = _figure(run, "gap", getattr(run.selection, "gap", None))
+    kept = int((status == "kept").sum())
+    added = int((status == "new").sum())
+    dropped = int((status == "dropped").sum())
+    n_floor = int(regions["floor"].notna().sum()) if "floor" in regions.columns else 0
+    n_met = int(regions["floor_met"].fillna(False).astype(bool).sum()) if "floor_met" in regions.columns else 0
+    budget_sub = f"of budget {fmt(budget, 'money')} ({fmt(cost / budget, 'share')} used)" if budget and cost is not None else ""
+    out = [
+        ("Coverage after", fmt(after, "share"), f"before {fmt(before, 'share')} ({fmt(delta, 'delta_share')})", False),
+        ("People newly covered", fmt(_figure(run, "people_newly_covered"), "int"), f"of {fmt(_figure(run, 'population'), 'int')} people", False),
+        ("Total cost", fmt(cost, "money"), budget_sub, False),
+        ("Units contracted", fmt(kept + added, "int"), f"{kept} kept, {added} new, {dropped} dropped", False),
+        ("Candidates", fmt(len(units), "int"), f"in {fmt(len(regions), 'int')} regions", False),
+        ("Solver status", sel_status or "–", f"gap {fmt(gap, 'share')}" if gap is not None else "", sel_status not in ("optimal", "")),
+    ]
+    if n_floor:
+        out.append(("Regional floors met", f"{n_met} / {n_floor}", "regions with a coverage floor", n_met < n_floor))
+    return out
+
+
+def map_json(run: Any) -> str:
+    """Script-safe JSON for the page's map."""
+    geometry = getattr(run, "region_geometry", None)
+    data = {
+        "regions": regions_geojson(geometry, run.regions),
+        "units": units_payload(run.units),
+        "demand": demand_payload(getattr(run, "demand", None)),
+        "statuses": list(STATUSES),
+        "labels": STATUS_LABELS,
+        "colors": STATUS_COLORS,
+        "attribution": _attribution(run),
+    }
+    return script_json(data)
+
+
+def _attribution(run: Any) -> str:
+    scenario = getattr(run, "scenario", None)
+    for attr in ("credits", "attribution", "credit"):
+        value = getattr(scenario, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def regions_frame(regions: pd.DataFrame) -> pd.DataFrame:
+    """The per-region table's frame: the run's regions plus the change in covered share."""
+    out = regions.copy()
+    if {"covered_share_before", "covered_share_after"} <= set(out.columns):
+        out["covered_change"] = out["covered_share_after"] - out["covered_share_before"]
+    return out
+
+
+def units_frame(units: pd.DataFrame) -> pd.DataFrame:
+    """The unit table's frame: status first (new, kept, dropped, candidates), then rank."""
+    out = units.copy()
+    out["status"] = unit_status(units)
+    order = {s: k for k, s in enumerate(STATUSES)}
+    keys = [out["status"].map(order)]
+    if "rank" in out.columns:
+        keys.append(pd.to_numeric(out["rank"], errors="coerce"))
+    sort = pd.DataFrame({f"k{i}": k for i, k in enumerate(keys)}, index=out.index)
+    out = out.loc[sort.sort_values(list(sort.columns), kind="stable").index]
+    out["status"] = out["status"].map(STATUS_LABELS)
+    return out
+
+
+def _floor_class(value: Any) -> str:
+    """CSS class flagging an unmet floor (``False``; NA means no floor)."""
+    return "bad" if isinstance(value, bool | np.bool_) and not value else ""
+
+
+def _objective_text(objective: Any) -> str:
+    """Stage values of the lexicographic objective ("coverage 1,234; cost 56"), or one number."""
+    if isinstance(objective, dict):
+        return "; ".join(f"{k} {fmt(v, 'float')}" for k, v in objective.items()) or "–"
+    return fmt(objective, "float")
+
+
+def _method_section(run: Any) -> str:
+    parts = []
+    score_result = getattr(run, "score_result", None)
+    method = getattr(score_result, "method", None) or _figure(run, "scoring_method")
+    facts = {
+        "scoring method": method or "precomputed scores",
+        "objective": _figure(run, "objective_mode", "coverage"),
+        "solver": _figure(run, "solver", "–"),
+        "solver status": _figure(run, "status", getattr(run.selection, "status", "–")),
+        "proven gap": fmt(_figure(run, "gap", getattr(run.selection, "gap", None)), "share"),
+        "objective values": _objective_text(_figure(run, "objective", getattr(run.selection, "objective", None))),
+        "budget": fmt(_figure(run, "budget"), "money"),
+    }
+    details = getattr(run, "weight_details", None) or {}
+    if details.get("source"):
+        facts["weights from"] = details["source"]
+    for k, v in details.items():
+        if k != "source" and isinstance(v, str | int | float | bool):
+            facts[k.replace("_", " ")] = fmt(v, "float") if isinstance(v, float) else str(v)
+    parts.append(kv(facts))
+    parts.append(f"<h3>Selection model</h3><p>{esc(CORE_FORMULATION)}</p>")
+    weights = getattr(run, "weights", None)
+    if weights is not None and len(weights):
+        w = pd.Series(weights, dtype=float)
+        top = float(w.max()) if len(w) else 1.0
+        rows = "".join(
+            f'<tr><td class="text">{esc(name)}</td><td data-v="{float(v)!r}">{fmt(v, "score")}'
+            f'<span class="wbar" style="width:{120 * float(v) / top if top > 0 else 0:.1f}px"></span></td></tr>'
+            for name, v in w.items()
+        )
+        parts.append(
+            '<h3>Criteria weights</h3><table class="data" id="weights-table" style="width:auto">'
+            '<thead><tr><th class="text">criterion</th><th>weight</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>"
+        )
+    scenario = getattr(run, "scenario", None)
+    dump = None
+    if hasattr(scenario, "model_dump"):
+        dump = scenario.model_dump(mode="json")
+    elif isinstance(scenario, dict):
+        dump = scenario
+    if dump is not None:
+        text = json.dumps(to_jsonable(dump), indent=2, ensure_ascii=False, default=str)
+        parts.append(f'<details><summary>Scenario as resolved</summary><pre class="json">{esc(text)}</pre></details>')
+    return "\n".join(parts)
+
+
+def _footer(run: Any) -> str:
+    inputs = getattr(run, "inputs", None) or {}
+    versions = getattr(run, "versions", None) or {}
+    timings = getattr(run, "timings", None) or {}
+    rows = []
+    if inputs:
+        rows.append("Inputs: " + "; ".join(f"{esc(k)} (sha256 {esc(str(v)[:12])}…)" for k, v in inputs.items()))
+    if versions:
+        rows.append("Versions: " + ", ".join(f"{esc(k)} {esc(v)}" for k, v in versions.items()))
+    if timings:
+        rows.append("Timings: " + ", ".join(f"{esc(k)} {fmt(v, 'float')} s" for k, v in timings.items()))
+    credit = _attribution(run)
+    if credit:
+        rows.append("Data: " + esc(credit))
+    rows.append(f"Map drawn with Leaflet {LEAFLET_VERSION} (BSD-2-Clause, © Vladimir Agafonkin), inlined; no network access is needed.")
+    return "<br>".join(rows)
+
+
+def render_run_report(run: Any, pngs: dict[str, bytes]) -> str:
+    """The run report's HTML; ``pngs`` are the charts by file stem (see :func:`write_report`)."""
+    regions = regions_frame(run.regions)
+    units = units_frame(run.units)
+    shown = units.iloc[:MAX_UNIT_ROWS]
+    more = (
+        f"<p class='map-note'>Showing the first {len(shown):,} of {len(units):,} units; every unit is in <code>selection.csv</code>.</p>"
+        if len(units) > len(shown)
+        else ""
+    )
+    demand = getattr(run, "demand", None)
+    n_demand = 0 if demand is None else len(demand)
+    has_geometry = getattr(run, "region_geometry", None) is not None
+    map_note = (
+        "Regions are shaded by the share of their population within reach of a contracted unit; "
+        "switch between before (current contracts) and after (selected) in the layer box. "
+        if has_geometry
+        else "No region polygons in this scenario: settlements are drawn green when within reach of a contracted unit, red otherwise; switch before / after in the layer box. "
+    )
+    map_note += "Hover a unit for its id, score, cost and why it was or was not selected."
+    if n_demand > 20_000 and demand is not None:
+        map_note += f" The map shows the 20,000 most populous of {n_demand:,} demand points."
+    charts_html = "".join(figure(name, png, ch.CHART_CAPTIONS.get(name, name)) for name, png in pngs.items())
+    sections = [
+        ("figures", "Key figures", cards(key_figures(run))),
+        ("map", "Map", f'<div id="map"></div><p class="map-note">{esc(map_note)}</p>'),
+        ("charts", "Charts", f'<div class="charts">{charts_html}</div>'),
+        (
+            "regions",
+            "Regions",
+            '<input class="filter" data-table="regions-table" placeholder="filter regions…">'
+            f'<div class="scroll">{table(regions, REGION_COLUMNS, table_id="regions-table", classes={"floor_met": _floor_class})}</div>',
+        ),
+        (
+            "units",
+            "Units",
+            '<input class="filter" data-table="units-table" placeholder="filter units (id, region, status, reason)…">'
+            f'<div class="scroll">{table(shown, UNIT_COLUMNS, table_id="units-table")}</div>{more}',
+        ),
+        ("method", "Method and weights", _method_section(run)),
+    ]
+    name = _scenario_name(run)
+    subtitle = (
+        f"Contract selection for scenario “{name}”: {len(run.units):,} candidate units, "
+        f"{len(run.regions):,} regions, {n_demand:,} demand points."
+    )
+    description = getattr(getattr(run, "scenario", None), "description", None)
+    if isinstance(description, str) and description.strip():
+        subtitle += " " + description.strip()
+    return page(f"Contract selection — {name}", subtitle, sections, map_json=map_json(run), footer=_footer(run))
+
+
+def write_report(folder: str | Path, run: Any) -> Path:
+    """Write ``report.html`` and its charts (``<chart>.png``) into ``folder``; return the report's path.
+
+    ``run`` is an :class:`optimizer.pipeline.RunResult`. The charts are
+    ``coverage_by_region.png``, ``cost_vs_coverage.png`` and ``score_distribution.png``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    pngs = {name: ch.figure_png(fig) for name, fig in ch.chart_set(run.units, run.regions).items()}
+    for name, png in pngs.items():
+        (folder / f"{name}.png").write_bytes(png)
+    path = folder / "report.html"
+    path.write_text(render_run_report(run, pngs), encoding="utf-8")
+    return path

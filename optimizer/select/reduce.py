@@ -1,0 +1,181 @@
+"""Exact reductions applied before the model is built.
+
+Each reduction keeps at least one optimal solution of every stage it is used for:
+
+* **Ineligible units** (excluded, below the minimum score) are fixed to 0 and removed.
+* **Rows covered by must-keep units** are covered whatever else is chosen: they are
+  removed and their weights become constants (coverage and min-cost objectives only; in
+  the quality objective a better unit could still raise their score, and with capacities
+  the must-keep unit may be full).
+* **Empty rows** (no eligible unit in reach, or zero weight) cannot change anything.
+* **Dominated units.** Unit ``j`` is dominated by ``k`` when ``k`` reaches every row
+  ``j`` reaches, costs no more, and (when scores matter) scores no lower (and, with ratio
+  standards, lies in the same region). Replacing ``j`` by ``k`` (or dropping ``j`` if
+  ``k`` is already chosen) never lowers coverage or quality and never raises cost, so an
+  optimum without ``j`` exists. Ties (same reach, cost and score) keep the first unit.
+  Not used with a "maximise total score" stage (two units score more than one) nor
+  with capacities (two units serve more than one).
+* **Merging again.** After units are removed, rows whose reaching sets became equal are
+  merged (within region and service).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from optimizer.geo.relation import merge_identical_rows
+from optimizer.select.problem import ModelRows, SelectionProblem
+
+DOMINANCE_WORK_LIMIT = 400_000_000
+"""Skip the dominance test when ``sum_rows degree^2`` (the cost of ``M^T M``) exceeds this."""
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """The reduced problem the model is built on.
+
+    Attributes
+    ----------
+    units : np.ndarray (u,)
+        Problem positions of the units kept as model columns (sorted).
+    must_keep : np.ndarray (u,) bool
+        Which of them must be selected.
+    rows : ModelRows
+        Active rows; ``rows.matrix`` has ``u`` columns (local unit positions).
+    base_population, base_need : float
+        Weights of the rows removed because a must-keep unit covers them.
+    base_by_region : np.ndarray (R,)
+        Their population per region.
+    dominated_by : dict[int, int]
+        Problem position of each dominated unit -> a unit dominating it.
+    reaches_nothing : np.ndarray
+        Problem positions of eligible units dropped because they reach no active row.
+    """
+
+    units: np.ndarray
+    must_keep: np.ndarray
+    rows: ModelRows
+    base_population: float
+    base_need: float
+    base_by_region: np.ndarray
+    dominated_by: dict
+    reaches_nothing: np.ndarray
+
+    @property
+    def n_units(self) -> int:
+        return len(self.units)
+
+
+def reduce_problem(
+    problem: SelectionProblem,
+    rows: ModelRows,
+    eligible: np.ndarray,
+    must_keep: np.ndarray,
+    *,
+    drop_kept_rows: bool,
+    dominate: bool,
+    score_matters: bool,
+    same_region: bool,
+    keep_empty_units: bool,
+) -> Reduction:
+    """Apply the reductions listed in the module docstring."""
+    cols = np.flatnonzero(eligible)
+    sub = sp.csr_array(rows.matrix[:, cols]) if len(cols) < rows.matrix.shape[1] else rows.matrix
+    keep_local = must_keep[cols]
+    n_regions = len(problem.regions)
+    base_by_region = np.zeros(n_regions)
+    base_pop = base_need = 0.0
+    active = (np.diff(sub.indptr) > 0) & ((rows.population > 0) | (rows.need > 0))
+    if drop_kept_rows and keep_local.any():
+        kept_cover = (sub @ keep_local.astype(np.int32)) > 0
+        gone = active & kept_cover
+        base_pop = float(rows.population[gone].sum())
+        base_need = float(rows.need[gone].sum())
+        known = gone & (rows.region >= 0)
+        base_by_region = np.bincount(rows.region[known], weights=rows.population[known], minlength=n_regions)
+        active &= ~kept_cover
+    idx = np.flatnonzero(active)
+    sub = sp.csr_array(sub[idx])
+    deg_units = np.bincount(sub.indices, minlength=len(cols))
+    dropped = np.zeros(len(cols), dtype=bool)
+    dominated_by: dict[int, int] = {}
+    if not keep_empty_units:
+        dropped |= (deg_units == 0) & ~keep_local
+    if dominate and sub.nnz and int((np.diff(sub.indptr).astype(np.int64) ** 2).sum()) <= DOMINANCE_WORK_LIMIT:
+        score = problem.score[cols] if (score_matters and problem.score is not None) else None
+        region = problem.unit_region[cols] if same_region else None
+        dom = _dominated(sub, problem.cost[cols], score, region, keep_local)
+        for j, k in dom.items():
+            if not dropped[j]:
+                dropped[j] = True
+                dominated_by[int(cols[j])] = int(cols[k])
+    reaches_nothing = cols[(deg_units == 0) & dropped]
+    kept = ~dropped
+    units = cols[kept]
+    matrix = sub
+    if dropped.any():
+        matrix = sp.csr_array(sub[:, np.flatnonzero(kept)])
+    pop, need, region, service = rows.population[idx], rows.need[idx], rows.region[idx], rows.service[idx]
+    nonempty = np.diff(matrix.indptr) > 0
+    if not nonempty.all():
+        sel = np.flatnonzero(nonempty)
+        matrix, pop, need, region, service = sp.csr_array(matrix[sel]), pop[sel], need[sel], region[sel], service[sel]
+    if dropped.any() and matrix.shape[0]:
+        key = (region + 1) + (int(region.max()) + 2) * service
+        merged = merge_identical_rows(matrix, np.column_stack((pop, need)), by=key)
+        if merged.n_groups < matrix.shape[0]:
+            first = np.zeros(merged.n_groups, dtype=np.int64)
+            first[merged.group[::-1]] = np.arange(len(merged.group))[::-1]
+            matrix = sp.csr_array(merged.matrix, dtype=bool)
+            pop, need = merged.weights[:, 0], merged.weights[:, 1]
+            region, service = region[first], service[first]
+    matrix = sp.csr_array(matrix, dtype=bool)
+    matrix.sort_indices()
+    return Reduction(
+        units=units,
+        must_keep=must_keep[units],
+        rows=ModelRows(matrix=matrix, population=pop, need=need, region=region, service=service, n_original=rows.n_original),
+        base_population=base_pop,
+        base_need=base_need,
+        base_by_region=base_by_region,
+        dominated_by=dominated_by,
+        reaches_nothing=reaches_nothing,
+    )
+
+
+def _dominated(
+    matrix: sp.csr_array,
+    cost: np.ndarray,
+    score: np.ndarray | None,
+    region: np.ndarray | None,
+    fixed: np.ndarray,
+) -> dict[int, int]:
+    """Map each dominated column j to one column k that dominates it.
+
+    ``k`` dominates ``j`` when rows(j) is a subset of rows(k) (``(M^T M)[j, k] == deg(j)``),
+    ``cost[k] <= cost[j]``, ``score[k] >= score[j]``, same region, ``j`` not fixed, and
+    ``k`` is strictly better somewhere or has the lower position (ties keep the first).
+
+    >>> m = sp.csr_array(np.array([[1, 1, 0], [0, 1, 1], [0, 1, 0]], dtype=bool))
+    >>> _dominated(m, np.array([2.0, 1.0, 1.0]), None, None, np.zeros(3, bool))
+    {0: 1, 2: 1}
+    """
+    a = sp.csc_array(matrix, dtype=np.int32)
+    deg = np.diff(a.indptr)
+    shared = sp.coo_array(a.T @ a)
+    j, k, cnt = shared.row, shared.col, shared.data
+    ok = (j != k) & (cnt == deg[j]) & (cost[k] <= cost[j]) & ~fixed[j]
+    strict = (deg[k] > deg[j]) | (cost[k] < cost[j]) | (k < j)
+    if score is not None:
+        ok &= score[k] >= score[j]
+        strict |= score[k] > score[j]
+    if region is not None:
+        ok &= region[k] == region[j]
+    ok &= strict
+    out: dict[int, int] = {}
+    for a_j, a_k in zip(j[ok].tolist(), k[ok].tolist(), strict=True):
+        out.setdefault(a_j, a_k)
+    return dict(sorted(out.items()))

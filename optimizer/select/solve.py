@@ -1,0 +1,499 @@
+"""``solve``: options -> reductions -> model -> lexicographic stages -> audited result.
+
+Objective modes and their stages (each solved exactly; a stage's optimum is fixed as a
+constraint of the next one):
+
+* ``coverage``: max need-weighted covered population; then max total score of the
+  selected units (only when units have scores); then min cost;
+* ``quality-coverage``: max sum of need x best selected score in reach; then min cost;
+* ``min-cost``: min cost subject to the target share and/or floors; then max coverage.
+
+Fixing a stage value ``z*``: when every coefficient of the stage objective is an
+integer (integer populations, integer costs), the next stages get
+``f(v) >= z* - 0.5`` (``<= z* + 0.5`` for a minimum), which admits exactly the
+solutions of value ``z*``; otherwise a relative tolerance of ``1e-6 * max(1, |z*|)``.
+
+A time limit covers the whole call (reductions, model build, every stage). When it
+stops stage 1 the best solution found is returned with status ``time_limit`` and its
+proven gap; when it stops a later stage, the stage-1 optimum holds but the tie-breaks
+may not be final, and the status is also ``time_limit``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import InputError
+from optimizer.select.greedy import greedy_select
+from optimizer.select.infeasibility import cheap_proofs, explain
+from optimizer.select.model import LinearModel, ModelSpec, build_model, stage_expressions
+from optimizer.select.problem import SelectionProblem
+from optimizer.select.reduce import Reduction, reduce_problem
+from optimizer.select.result import SelectionResult, assemble, best_scores, service_hits
+from optimizer.select.solvers import check_solver, lp_bound, relative_gap, solve_model
+
+OBJECTIVES = ("coverage", "quality-coverage", "min-cost")
+
+
+@dataclass(frozen=True)
+class SelectionOptions:
+    """Every option of :func:`solve` (see there)."""
+
+    budget: float | None = None
+    objective: str = "coverage"
+    target: float | None = None
+    must_keep: tuple = ()
+    exclude: tuple = ()
+    min_score: float | None = None
+    floors: float | Mapping | None = None
+    ratio_standards: float | Mapping | None = None
+    capacity: bool = False
+    solver: str = "highs"
+    time_limit: float | None = None
+    warm_start: bool = True
+    gap_rel: float = 0.0
+    presolve: bool = False
+    lexicographic: bool = True
+
+
+def solve(
+    problem: SelectionProblem,
+    *,
+    budget: float | None = None,
+    objective: str = "coverage",
+    target: float | None = None,
+    must_keep: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    min_score: float | None = None,
+    floors: float | Mapping[str, float] | None = None,
+    ratio_standards: float | Mapping[str, float] | None = None,
+    capacity: bool = False,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    warm_start: bool = True,
+    gap_rel: float = 0.0,
+    presolve: bool = False,
+    lexicographic: bool = True,
+) -> SelectionResult:
+    """Choose the units to contract.
+
+    Parameters
+    ----------
+    budget : total cost allowed (required except for ``min-cost``).
+    objective : ``"coverage"`` (default), ``"quality-coverage"`` or ``"min-cost"``.
+    target : min-cost: covered share of the whole population to reach (0-1).
+    must_keep, exclude : unit ids forced in / out.
+    min_score : units scoring below it are not eligible.
+    floors : minimum covered share per region (one number for every region, or a
+        mapping region -> share). With ``min-cost`` these are per-region targets.
+    ratio_standards : minimum selected units per 100,000 people, per region.
+    capacity : model unit capacities (people served), with assignment variables.
+    solver : ``"highs"`` (default), ``"cbc"``, ``"greedy"`` or any pulp solver name.
+    time_limit : seconds for the whole call (None: no limit).
+    warm_start : start the exact solver from the greedy solution (default True).
+    gap_rel : relative optimality gap accepted (default 0: proven optimal).
+    presolve : HiGHS presolve (default off: faster on these models, measured).
+    lexicographic : run the tie-break stages (default True).
+    """
+    opts = SelectionOptions(
+        budget=budget,
+        objective=objective,
+        target=target,
+        must_keep=tuple(must_keep),
+        exclude=tuple(exclude),
+        min_score=min_score,
+        floors=floors,
+        ratio_standards=ratio_standards,
+        capacity=capacity,
+        solver=solver,
+        time_limit=time_limit,
+        warm_start=warm_start,
+        gap_rel=gap_rel,
+        presolve=presolve,
+        lexicographic=lexicographic,
+    )
+    return solve_options(problem, opts)
+
+
+def _ids_mask(problem: SelectionProblem, ids: tuple, what: str) -> np.ndarray:
+    mask = np.zeros(problem.n_units, dtype=bool)
+    if not ids:
+        return mask
+    pos = problem.unit_ids.get_indexer(pd.Index([str(i) for i in ids]))
+    if (pos < 0).any():
+        missing = [i for i, p in zip(ids, pos, strict=True) if p < 0]
+        raise InputError(f"expected {what} ids among the unit ids", found=missing[:5])
+    mask[pos] = True
+    return mask
+
+
+def _per_region(problem: SelectionProblem, value, what: str, lo: float, hi: float) -> np.ndarray | None:
+    if value is None:
+        return None
+    if not problem.has_regions:
+        raise InputError(f"expected a region column on the demand (or units) table to use {what}")
+    out = np.full(len(problem.regions), np.nan)
+    items = value.items() if isinstance(value, Mapping) else ((r, value) for r in problem.regions)
+    for region, v in items:
+        if str(region) not in problem.regions:
+            raise InputError(f"expected {what} for regions among {list(problem.regions)[:10]}", found=region)
+        v = float(v)
+        if not (lo <= v <= hi):
+            raise InputError(f"expected {what} between {lo:g} and {hi:g}", column=str(region), found=v)
+        out[problem.regions.get_loc(str(region))] = v
+    return out
+
+
+def validate_options(problem: SelectionProblem, o: SelectionOptions) -> tuple[ModelSpec, np.ndarray, np.ndarray, np.ndarray]:
+    """Check the options; return the model spec and the eligible, must-keep, excluded masks."""
+    if o.objective not in OBJECTIVES:
+        raise InputError(f"expected an objective among {OBJECTIVES}", found=o.objective)
+    if o.budget is not None and (not math.isfinite(o.budget) or o.budget < 0):
+        raise InputError("expected a finite budget >= 0", found=o.budget)
+    if o.budget is None and o.objective != "min-cost":
+        raise InputError(f"expected a budget for the {o.objective!r} objective")
+    if o.target is not None and not (0.0 <= o.target <= 1.0):
+        raise InputError("expected a target share between 0 and 1", found=o.target)
+    if o.objective == "min-cost" and o.target is None and o.floors is None:
+        raise InputError("expected a target share or floors for the 'min-cost' objective")
+    if o.objective == "quality-coverage" and problem.score is None:
+        raise InputError("expected a score column on the units for the 'quality-coverage' objective")
+    if o.min_score is not None:
+        if problem.score is None:
+            raise InputError("expected a score column on the units to apply a minimum score")
+        if not (0.0 <= o.min_score <= 1.0):
+            raise InputError("expected a minimum score between 0 and 1", found=o.min_score)
+    if o.capacity:
+        if problem.capacity is None:
+            raise InputError("expected a capacity column on the units to model capacities")
+        if o.objective == "quality-coverage":
+            raise InputError("expected the 'coverage' or 'min-cost' objective with capacities")
+        if o.solver == "greedy":
+            raise InputError("expected an exact solver (highs, cbc) with capacities: the greedy ignores them")
+    if o.time_limit is not None and (not math.isfinite(o.time_limit) or o.time_limit <= 0):
+        raise InputError("expected a positive time limit in seconds", found=o.time_limit)
+    if not (0.0 <= o.gap_rel < 1.0):
+        raise InputError("expected a relative gap in [0, 1)", found=o.gap_rel)
+    if o.solver != "greedy":
+        check_solver(o.solver)
+    must_keep = _ids_mask(problem, o.must_keep, "must-keep")
+    excluded = _ids_mask(problem, o.exclude, "excluded")
+    eligible = ~excluded
+    if o.min_score is not None:
+        eligible &= problem.score >= o.min_score - 1e-12
+    floors = _per_region(problem, o.floors, "floors", 0.0, 1.0)
+    ratio = _per_region(problem, o.ratio_standards, "ratio standards", 0.0, 1e5)
+    ratio_units = None
+    if ratio is not None:
+        pop = problem.population_by_region.to_numpy()
+        ratio_units = np.where(np.isnan(ratio), 0, np.ceil(np.nan_to_num(ratio) * pop / 1e5 - 1e-9)).astype(np.int64)
+    spec = ModelSpec(
+        objective=o.objective,
+        budget=None if o.budget is None else float(o.budget),
+        target=o.target,
+        floors=floors,
+        ratio_units=ratio_units,
+        capacity=o.capacity,
+    )
+    return spec, eligible, must_keep, excluded
+
+
+def _reduction(problem, spec, eligible, must_keep, *, dominate: bool, keep_rows: bool = False) -> Reduction:
+    ratio = spec.ratio_units is not None and bool((spec.ratio_units > 0).any())
+    flags = dict(
+        drop_kept_rows=not (keep_rows or spec.capacity or spec.objective == "quality-coverage"),
+        dominate=dominate and not spec.capacity,
+        score_matters=spec.objective == "quality-coverage",
+        same_region=ratio,
+        keep_empty_units=ratio,
+    )
+    key = ("reduction", spec.capacity, eligible.tobytes(), must_keep.tobytes(), tuple(sorted(flags.items())))
+    cache = problem._cache
+    if key not in cache:
+        cache[key] = reduce_problem(problem, problem.rows_for(capacity=spec.capacity), eligible, must_keep, **flags)
+    return cache[key]
+
+
+def _model(problem, red: Reduction, spec: ModelSpec) -> tuple[LinearModel, np.ndarray]:
+    """Build (or reuse) the model; only the budget's right-hand side depends on the budget."""
+    shape_key = replace(spec, budget=None if spec.budget is None else 0.0)
+    key = ("model", id(red), _spec_key(shape_key))
+    cache = problem._cache
+    if key not in cache:
+        cache[key] = (build_model(problem, red, spec), red)
+    (model, need_obj), _ = cache[key]
+    if spec.budget is not None:
+        upper = model.row_upper.copy()
+        upper[model.row_names.index("budget")] = spec.budget
+        model = replace(model, row_upper=upper)
+    return model, need_obj
+
+
+def _spec_key(spec: ModelSpec) -> tuple:
+    def arr(a):
+        return None if a is None else a.tobytes()
+
+    return (spec.objective, spec.budget, spec.target, arr(spec.floors), arr(spec.ratio_units), spec.capacity)
+
+
+def _fix(model: LinearModel, name: str, coef: np.ndarray, value: float, maximize: bool) -> LinearModel:
+    """Add ``coef . v >= value - tol`` (or ``<= value + tol``) with the integer-safe tolerance."""
+    used = coef[np.flatnonzero(coef)]
+    integral = bool(np.all(np.abs(used - np.round(used)) < 1e-9))
+    if integral:
+        value, tol = round(value), 0.5
+    else:
+        tol = 1e-6 * max(1.0, abs(value))
+    if maximize:
+        return model.with_row(name, coef, value - tol, math.inf)
+    return model.with_row(name, coef, -math.inf, value + tol)
+
+
+def _stage_plan(problem: SelectionProblem, spec: ModelSpec, lexicographic: bool) -> list[tuple[str, bool]]:
+    first = {"coverage": ("coverage", True), "quality-coverage": ("quality", True), "min-cost": ("cost", False)}[spec.objective]
+    plan = [first]
+    if lexicographic:
+        if spec.objective == "coverage":
+            if problem.score is not None:
+                plan.append(("score", True))
+            plan.append(("cost", False))
+        elif spec.objective == "quality-coverage":
+            plan.append(("cost", False))
+        else:
+            plan.append(("coverage", True))
+    return plan
+
+
+def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionResult:
+    """:func:`solve` with the options in one object."""
+    t0 = time.perf_counter()
+    deadline = None if o.time_limit is None else t0 + o.time_limit
+
+    def remaining() -> float | None:
+        return None if deadline is None else max(deadline - time.perf_counter(), 0.0)
+
+    spec, eligible, must_keep, excluded = validate_options(problem, o)
+    common = dict(
+        objective_mode=o.objective,
+        budget=spec.budget,
+        eligible=eligible,
+        must_keep=must_keep,
+        excluded=excluded,
+        floors=spec.floors,
+        ratio_units=spec.ratio_units,
+    )
+    proof = cheap_proofs(problem, spec, eligible, must_keep)
+    if proof is not None:
+        return assemble(
+            problem,
+            selected=np.zeros(problem.n_units, dtype=bool),
+            status="infeasible",
+            objective={},
+            gap=None,
+            bound=None,
+            dominated_by={},
+            solve_time=time.perf_counter() - t0,
+            model_size=_size_before(problem, spec),
+            solver=o.solver,
+            explanation=proof,
+            **common,
+        )
+
+    red = _reduction(problem, spec, eligible, must_keep, dominate=True)
+    model, need_obj = _model(problem, red, spec)
+    size = {**_size_before(problem, spec), **{f"{k}_after": v for k, v in model.size.items()}, "merged_rows": problem.rows_for(capacity=spec.capacity).n_rows, "model_units": red.n_units}
+    plan = _stage_plan(problem, spec, o.lexicographic)
+    greedy_local = greedy_select(problem, red, spec) if (o.warm_start or o.solver == "greedy") and not spec.capacity else None
+    if spec.capacity and o.warm_start:
+        greedy_local = red.must_keep.copy()
+
+    if o.solver == "greedy":
+        selected = np.zeros(problem.n_units, dtype=bool)
+        selected[red.units[greedy_local]] = True
+        bound = lp_bound(model, remaining())
+        value = _stage_value(problem, plan[0][0], selected, spec)
+        feasible = _feasible(problem, spec, selected)
+        gap = relative_gap(value, bound) if feasible else None
+        explanation = {} if feasible else {
+            "note": "the greedy heuristic did not meet every constraint (floors, standards, target or budget); use an exact solver"
+        }
+        return assemble(
+            problem,
+            selected=selected,
+            status="heuristic",
+            objective={plan[0][0]: value},
+            gap=gap,
+            bound=bound,
+            dominated_by=red.dominated_by,
+            solve_time=time.perf_counter() - t0,
+            model_size=size,
+            solver="greedy",
+            explanation=explanation,
+            stages={plan[0][0]: {"status": "heuristic", "value": value, "bound": bound, "gap": gap}},
+            **common,
+        )
+
+    start = greedy_local.astype(float) if greedy_local is not None else None
+    out = solve_model(model, solver=o.solver, time_limit=remaining(), gap_rel=o.gap_rel, start=start, presolve=o.presolve)
+    stages = {plan[0][0]: _stage_info(out)}
+    if out.status == "infeasible":
+        def build(relax_must_keep: bool) -> LinearModel:
+            r = _reduction(problem, spec, eligible, must_keep, dominate=True, keep_rows=relax_must_keep)
+            return build_model(problem, r, spec)[0]
+
+        limit = remaining()
+        explanation = explain(problem, spec, build, time_limit=30.0 if limit is None else limit)
+        return assemble(
+            problem,
+            selected=np.zeros(problem.n_units, dtype=bool),
+            status="infeasible",
+            objective={},
+            gap=None,
+            bound=None,
+            dominated_by=red.dominated_by,
+            solve_time=time.perf_counter() - t0,
+            model_size=size,
+            solver=out.solver,
+            explanation=explanation,
+            stages=stages,
+            **common,
+        )
+    explanation = {}
+    if out.status == "no_solution":
+        status, gap, bound = "time_limit", None, out.bound
+        selected = np.zeros(problem.n_units, dtype=bool)
+        if greedy_local is not None:
+            selected[red.units[greedy_local]] = True
+        explanation = {"note": "the time limit stopped the solver before it found a solution meeting every constraint; the selection shown is the greedy heuristic's and may violate some"}
+        if greedy_local is not None and _feasible(problem, spec, selected):
+            value = _stage_value(problem, plan[0][0], selected, spec)
+            gap = relative_gap(value, bound)
+            explanation = {"note": "the time limit stopped the solver before it improved on the greedy start"}
+        return assemble(
+            problem,
+            selected=selected,
+            status=status,
+            objective={},
+            gap=gap,
+            bound=bound,
+            dominated_by=red.dominated_by,
+            solve_time=time.perf_counter() - t0,
+            model_size=size,
+            solver=out.solver,
+            explanation=explanation,
+            stages=stages,
+            **common,
+        )
+    status, gap, bound = out.status, out.gap, out.bound
+    selected = np.zeros(problem.n_units, dtype=bool)
+    selected[red.units[out.values[: model.n_x] > 0.5]] = True
+    objective = {plan[0][0]: out.objective}
+    if out.status == "optimal" and len(plan) > 1:
+        status = _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_obj, out, selected, objective, stages, remaining)
+    return assemble(
+        problem,
+        selected=selected,
+        status=status,
+        objective=objective,
+        gap=gap if status == out.status else _worst_gap(stages),
+        bound=bound,
+        dominated_by=red.dominated_by,
+        solve_time=time.perf_counter() - t0,
+        model_size=size,
+        solver=out.solver,
+        explanation=explanation,
+        stages=stages,
+        **common,
+    )
+
+
+def _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_obj, first, selected, objective, stages, remaining) -> str:
+    """Run stages 2.. in place (``selected``, ``objective`` and ``stages`` are updated)."""
+    if any(name == "score" for name, _ in plan[1:]):
+        red = _reduction(problem, spec, eligible, must_keep, dominate=False)
+        model, need_obj = _model(problem, red, spec)
+    exprs = stage_expressions(problem, model, need_obj)
+    exprs["coverage"] = exprs["need"]
+    exprs["quality"] = exprs["need"]
+    prev_name, prev_max = plan[0]
+    prev_value = first.objective - (model.offset if prev_name in ("coverage", "quality") else 0.0)
+    status = "optimal"
+    for name, maximize in plan[1:]:
+        model = _fix(model, f"stage[{prev_name}]", exprs[prev_name], prev_value, prev_max)
+        left = remaining()
+        if left is not None and left <= 0:
+            stages[name] = {"status": "time_limit", "value": None, "bound": None, "gap": None, "note": "not run: time limit reached"}
+            return "time_limit"
+        start = np.isin(model.units, np.flatnonzero(selected)).astype(float)
+        stage_model = model.with_objective(exprs[name], maximize=maximize)
+        out = solve_model(stage_model, solver=o.solver, time_limit=left, gap_rel=o.gap_rel, start=start, presolve=o.presolve)
+        stages[name] = _stage_info(out)
+        if out.values is None:
+            return "time_limit"
+        selected[:] = False
+        selected[model.units[out.values[: model.n_x] > 0.5]] = True
+        objective[name] = out.objective
+        if out.status != "optimal":
+            return "time_limit"
+        prev_name, prev_max, prev_value = name, maximize, out.objective
+    return status
+
+
+def _stage_info(out) -> dict:
+    return {"status": out.status, "value": out.objective, "bound": out.bound, "gap": out.gap, "seconds": out.seconds, "solver_status": out.raw_status}
+
+
+def _worst_gap(stages: dict) -> float | None:
+    gaps = [s.get("gap") for s in stages.values()]
+    if any(g is None for g in gaps):
+        return None
+    return max(gaps) if gaps else None
+
+
+def _stage_value(problem: SelectionProblem, stage: str, selected: np.ndarray, spec: ModelSpec) -> float:
+    w = problem.service_weights
+    if stage == "cost":
+        return float(problem.cost[selected].sum())
+    if stage == "quality":
+        return float(((best_scores(problem, selected) * w[None, :]).sum(axis=1) * problem.need).sum())
+    covered = service_hits(problem, selected) > 0
+    return float(((covered * w[None, :]).sum(axis=1) * problem.need).sum())
+
+
+def _feasible(problem: SelectionProblem, spec: ModelSpec, selected: np.ndarray) -> bool:
+    """Does a selection meet the budget, floors, ratio standards and target?"""
+    if spec.budget is not None and problem.cost[selected].sum() > spec.budget + 1e-6:
+        return False
+    covered = service_hits(problem, selected) > 0
+    per_point = (covered * problem.service_weights[None, :]).sum(axis=1) * problem.population
+    if spec.target is not None and per_point.sum() < spec.target * problem.population.sum() - 1e-6:
+        return False
+    if spec.floors is not None:
+        known = problem.demand_region >= 0
+        cov = np.bincount(problem.demand_region[known], weights=per_point[known], minlength=len(problem.regions))
+        need = np.nan_to_num(spec.floors, nan=0.0) * problem.population_by_region.to_numpy()
+        if (cov < need - 1e-6).any():
+            return False
+    if spec.ratio_units is not None:
+        sel = selected & (problem.unit_region >= 0)
+        counts = np.bincount(problem.unit_region[sel], minlength=len(problem.regions))
+        if (counts < spec.ratio_units).any():
+            return False
+    return True
+
+
+def _size_before(problem: SelectionProblem, spec: ModelSpec) -> dict:
+    """Size of the textbook model before merging: one cover row and one y per
+    (demand point, service), plus the side constraints."""
+    n_rows = problem.rows.n_original
+    nnz = problem.coverage.n_pairs + n_rows
+    side = int(spec.budget is not None) + int(spec.target is not None)
+    side += 0 if spec.floors is None else int((~np.isnan(spec.floors)).sum())
+    side += 0 if spec.ratio_units is None else int((spec.ratio_units > 0).sum())
+    return {"rows_before": n_rows + side, "columns_before": problem.n_units + n_rows, "nonzeros_before": nnz}

@@ -1,0 +1,285 @@
+"""Solve a :class:`~optimizer.select.model.LinearModel`: HiGHS, CBC or any pulp solver.
+
+* ``"highs"`` (default): the model arrays go straight to HiGHS through highspy
+  (``Highs.passModel``; no per-row Python objects), with the greedy solution as a
+  start (``Highs.setSolution``).
+* ``"cbc"``: pulp's bundled CBC (``PULP_CBC_CMD``) on a pulp problem whose constraints
+  carry the model's names (``budget``, ``cover[r]``, ``floor[g]``...).
+* any other name pulp knows (``pulp.listSolvers()``, e.g. ``"HiGHS"``, ``"GLPK_CMD"``).
+
+Status policy (every solver status maps to one of four outcomes):
+
+==================  =========================================================
+``optimal``         proven optimal (within ``gap_rel``, 0 by default)
+``time_limit``      a limit (time, iterations, nodes, interrupt, memory) stopped
+                    the search with a feasible incumbent: it is returned with
+                    its proven gap ``|bound - objective| / |objective|``
+``no_solution``     a limit stopped the search before any feasible solution
+``infeasible``      the solver proved there is no feasible solution
+==================  =========================================================
+
+Anything else (a load or solve error, "unbounded", which these bounded models cannot
+be) raises :class:`SolverError`. Solvers that do not report a dual bound (CBC through
+pulp) get the LP-relaxation bound computed by HiGHS, which is valid but may be weaker.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import pulp
+
+from optimizer.errors import InputError, OptimizerError
+from optimizer.select.model import LinearModel
+
+HMS = highspy.HighsModelStatus
+HIGHS_STATUS = {
+    HMS.kOptimal: "optimal",
+    HMS.kModelEmpty: "optimal",
+    HMS.kInfeasible: "infeasible",
+    HMS.kUnboundedOrInfeasible: "infeasible",
+    HMS.kTimeLimit: "limit",
+    HMS.kIterationLimit: "limit",
+    HMS.kSolutionLimit: "limit",
+    HMS.kInterrupt: "limit",
+    HMS.kHighsInterrupt: "limit",
+    HMS.kMemoryLimit: "limit",
+    HMS.kObjectiveBound: "limit",
+    HMS.kObjectiveTarget: "limit",
+    HMS.kUnknown: "limit",
+    HMS.kUnbounded: "error",
+    HMS.kNotset: "error",
+    HMS.kLoadError: "error",
+    HMS.kModelError: "error",
+    HMS.kPresolveError: "error",
+    HMS.kSolveError: "error",
+    HMS.kPostsolveError: "error",
+}
+"""HiGHS model status -> outcome ("limit" becomes time_limit or no_solution)."""
+
+PULP_STATUS = {
+    # (pulp status, pulp solution status) -> outcome
+    (pulp.LpStatusOptimal, pulp.LpSolutionOptimal): "optimal",
+    (pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible): "limit",
+    (pulp.LpStatusNotSolved, pulp.LpSolutionIntegerFeasible): "limit",
+    (pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound): "limit",
+    (pulp.LpStatusUndefined, pulp.LpSolutionNoSolutionFound): "limit",
+    (pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible): "infeasible",
+    (pulp.LpStatusInfeasible, pulp.LpSolutionNoSolutionFound): "infeasible",
+    (pulp.LpStatusUnbounded, pulp.LpSolutionUnbounded): "error",
+}
+"""pulp (status, sol_status) -> outcome; unlisted pairs are errors."""
+
+SOLVER_ALIASES = {"highs": "highs", "cbc": "PULP_CBC_CMD"}
+
+
+class SolverError(OptimizerError):
+    """The solver failed (not a limit, not infeasibility): a bug or a broken install."""
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What one solve returned."""
+
+    status: str
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solver: str
+    raw_status: str
+    seconds: float
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """``|bound - objective| / max(|objective|, 1e-9)`` (HiGHS' convention), 0 if equal.
+
+    >>> relative_gap(95.0, 100.0)
+    0.05263157894736842
+    >>> relative_gap(0.0, 0.0)
+    0.0
+    """
+    if objective is None or bound is None or not math.isfinite(bound) or not math.isfinite(objective):
+        return None
+    diff = abs(bound - objective)
+    if diff <= 1e-9 * max(1.0, abs(objective)):
+        return 0.0
+    return diff / max(abs(objective), 1e-9)
+
+
+def check_solver(name: str) -> str:
+    """Canonical solver name, or InputError naming the available ones."""
+    key = SOLVER_ALIASES.get(name.lower(), name)
+    if key == "highs":
+        return key
+    available = pulp.listSolvers(onlyAvailable=True)
+    if key not in available:
+        raise InputError(
+            f"expected a solver among 'highs', 'cbc', 'greedy' or the available pulp solvers {available}", found=name
+        )
+    return key
+
+
+def solve_model(
+    model: LinearModel,
+    *,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    gap_rel: float = 0.0,
+    start: np.ndarray | None = None,
+    presolve: bool = False,
+) -> SolveOutcome:
+    """Solve ``model`` and map the solver status through the policy above.
+
+    ``start`` is a value for the first ``model.n_x`` columns (the units), used as a warm
+    start when the solver accepts one.
+    """
+    key = check_solver(solver)
+    t0 = time.perf_counter()
+    if key == "highs":
+        out = _solve_highs(model, time_limit, gap_rel, start, presolve)
+    else:
+        out = _solve_pulp(model, key, time_limit, gap_rel, start)
+    return SolveOutcome(**{**out.__dict__, "seconds": time.perf_counter() - t0})
+
+
+def lp_bound(model: LinearModel, time_limit: float | None = None) -> float | None:
+    """Objective of the LP relaxation (a valid bound), or None if not solved in time."""
+    out = _solve_highs(model.relaxed(), time_limit, 0.0, None, True)
+    return out.objective if out.status == "optimal" else None
+
+
+def _highs_lp(model: LinearModel) -> highspy.HighsLp:
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    a = model.matrix
+    lp.num_col_ = int(a.shape[1])
+    lp.num_row_ = int(a.shape[0])
+    lp.col_cost_ = np.asarray(model.objective, dtype=float)
+    lp.offset_ = float(model.offset)
+    lp.col_lower_ = np.where(np.isinf(model.col_lower), -inf, model.col_lower)
+    lp.col_upper_ = np.where(np.isinf(model.col_upper), inf, model.col_upper)
+    lp.row_lower_ = np.where(np.isinf(model.row_lower), -inf, model.row_lower)
+    lp.row_upper_ = np.where(np.isinf(model.row_upper), inf, model.row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = lp.num_col_
+    lp.a_matrix_.num_row_ = lp.num_row_
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    lp.sense_ = highspy.ObjSense.kMaximize if model.maximize else highspy.ObjSense.kMinimize
+    if model.integer.any():
+        kind = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kind[int(b)] for b in model.integer]
+    return lp
+
+
+def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", float(gap_rel))
+    h.setOptionValue("mip_abs_gap", 1e-9)
+    h.setOptionValue("presolve", "on" if presolve else "off")
+    if time_limit is not None:
+        h.setOptionValue("time_limit", max(float(time_limit), 0.01))
+    h.passModel(_highs_lp(model))
+    if start is not None and model.integer.any():
+        sol = highspy.HighsSolution()
+        sol.col_value = model.start_vector(np.asarray(start, dtype=float)[: model.n_x])
+        h.setSolution(sol)
+    h.run()
+    raw = h.getModelStatus()
+    outcome = HIGHS_STATUS.get(raw, "error")
+    info = h.getInfo()
+    if outcome == "error":
+        raise SolverError(f"HiGHS failed: {h.modelStatusToString(raw)}")
+    has_solution = info.primal_solution_status == 2
+    values = np.asarray(h.getSolution().col_value) if has_solution else None
+    objective = float(info.objective_function_value) if has_solution else None
+    is_mip = bool(model.integer.any())
+    bound = float(info.mip_dual_bound) if is_mip else objective
+    if outcome == "optimal" and not is_mip:
+        bound = objective
+    if outcome == "limit":
+        outcome = "time_limit" if has_solution else "no_solution"
+    if outcome == "infeasible":
+        values = objective = bound = None
+    gap = 0.0 if (outcome == "optimal" and gap_rel == 0) else relative_gap(objective, bound)
+    if outcome == "optimal" and gap is None:
+        gap = 0.0
+    return SolveOutcome(outcome, values, objective, bound, gap, "highs", h.modelStatusToString(raw), 0.0)
+
+
+def _pulp_names(names: list[str], prefix: str) -> list[str]:
+    """pulp replaces ``-+[] ->/`` by ``_``; fall back to positional names on a clash."""
+    table = str.maketrans({c: "_" for c in "-+[] ->/"})
+    cleaned = [n.translate(table) for n in names]
+    if len(set(cleaned)) == len(cleaned):
+        return list(names)
+    return [f"{prefix}{i}" for i in range(len(names))]
+
+
+def to_pulp(model: LinearModel, name: str = "selection") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The model as a pulp problem with named constraints (``budget``, ``cover[r]``...)."""
+    prob = pulp.LpProblem(name, pulp.LpMaximize if model.maximize else pulp.LpMinimize)
+    col_names = _pulp_names(model.col_names, "v")
+    xs = [
+        pulp.LpVariable(
+            n,
+            lowBound=None if math.isinf(lo) else float(lo),
+            upBound=None if math.isinf(up) else float(up),
+            cat=pulp.LpBinary if (integer and lo >= 0 and up <= 1) else (pulp.LpInteger if integer else pulp.LpContinuous),
+        )
+        for n, lo, up, integer in zip(col_names, model.col_lower, model.col_upper, model.integer, strict=True)
+    ]
+    nz = np.flatnonzero(model.objective)
+    prob += pulp.LpAffineExpression([(xs[j], float(model.objective[j])) for j in nz], constant=float(model.offset))
+    a = model.matrix
+    row_names = _pulp_names(model.row_names, "c")
+    for i, rname in enumerate(row_names):
+        lo, up = float(model.row_lower[i]), float(model.row_upper[i])
+        sl = slice(a.indptr[i], a.indptr[i + 1])
+        expr = pulp.LpAffineExpression([(xs[j], float(v)) for j, v in zip(a.indices[sl], a.data[sl], strict=True)])
+        if lo == up:
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, name=rname, rhs=lo))
+            continue
+        if not math.isinf(up):
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, name=rname if math.isinf(lo) else f"{rname}_hi", rhs=up))
+        if not math.isinf(lo):
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, name=rname if math.isinf(up) else f"{rname}_lo", rhs=lo))
+    return prob, xs
+
+
+def _solve_pulp(model, key, time_limit, gap_rel, start) -> SolveOutcome:
+    prob, xs = to_pulp(model)
+    warm = start is not None and key == "PULP_CBC_CMD"
+    if warm:
+        full = model.start_vector(np.asarray(start, dtype=float)[: model.n_x])
+        for v, val in zip(xs, full, strict=True):
+            v.setInitialValue(float(val))
+    kwargs = {"msg": False, "timeLimit": time_limit}
+    if key == "PULP_CBC_CMD":
+        kwargs.update(gapRel=gap_rel, warmStart=warm)
+    engine = pulp.getSolver(key, **kwargs)
+    prob.solve(engine)
+    pair = (prob.status, prob.sol_status)
+    outcome = PULP_STATUS.get(pair, "error")
+    if outcome == "error":
+        raise SolverError(f"{key} failed: status {pulp.LpStatus.get(prob.status)}, solution status {prob.sol_status}")
+    values = np.array([v.varValue if v.varValue is not None else np.nan for v in xs])
+    has_solution = not np.isnan(values[: model.n_x]).any() and pair[1] in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    if outcome == "limit":
+        outcome = "time_limit" if has_solution else "no_solution"
+    if not has_solution or outcome == "infeasible":
+        values = None
+    objective = model.value(np.nan_to_num(values)) if values is not None else None
+    if outcome == "optimal":
+        bound, gap = objective, 0.0
+    else:
+        bound = lp_bound(model, time_limit)
+        gap = relative_gap(objective, bound)
+    return SolveOutcome(outcome, values, objective, bound, gap, key, pulp.LpStatus.get(prob.status, "?"), 0.0)

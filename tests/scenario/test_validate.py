@@ -1,0 +1,77 @@
+"""``optimizer validate`` lists every problem at once; bad scenarios leave no run folder."""
+
+from __future__ import annotations
+
+from .conftest import DEMO, write_scenario
+
+
+def test_validate_accepts_the_shipped_scenarios(cli):
+    for path in (DEMO, DEMO.parent / "equity.toml", DEMO.parent.parent / "iran"):
+        res = cli("validate", path, "--json")
+        assert res.code == 0, res.stderr
+        doc = res.json()
+        assert doc["valid"] is True and doc["problems"] == []
+    assert doc["units"] == 1888 and doc["demand_points"] == 2401 and doc["regions"] == 31
+
+
+def test_validate_lists_several_problems_with_exit_2_and_run_writes_nothing(cli, tmp_path):
+    path = write_scenario(
+        tmp_path,
+        f'extends = "{DEMO.as_posix()}"\nname = "bad"\ncolour = "red"\n'
+        '[reach]\ndefault_km = "far"\n'
+        '[demand]\nfile = "nowhere.csv"\n'
+        '[selection]\nbudget = 100\nmust_keep = "contracted"\n',
+    )
+    res = cli("validate", path)
+    assert res.code == 2
+    err = res.stderr
+    assert "4 problems found" in err
+    assert "key 'colour': unknown key" in err
+    assert "key 'reach.default_km': expected a valid number" in err
+    assert "nowhere.csv: demand file does not exist" in err
+    assert "key 'selection.budget': expected a budget of at least 61,581.60, the cost of the 40 must-keep units" in err
+
+    doc = cli("validate", path, "--json").json()
+    assert doc["valid"] is False and len(doc["problems"]) == 4
+
+    out = tmp_path / "runs" / "bad"
+    res = cli("run", path, "--out", out, "--quiet")
+    assert res.code == 2
+    assert not (tmp_path / "runs").exists()
+
+
+def test_data_problems_are_all_reported(cli, tmp_path):
+    """Wrong columns, an unknown weight spec, unknown ids and services: one report."""
+    path = write_scenario(
+        tmp_path,
+        f'extends = "{DEMO.as_posix()}"\nname = "bad-data"\n'
+        '[units]\ncost = "price"\n'
+        '[scoring]\nmethod = "best"\n'
+        '[demand]\nneed_weights = { pop_over_90 = 2.0 }\n'
+        '[selection]\nexclude = ["SYN-LAB-9999"]\nfloors = { NOWHERE = 0.5 }\n',
+    )
+    res = cli("validate", path, "--json")
+    assert res.code == 2
+    problems = "\n".join(res.json()["problems"])
+    assert "missing column 'price'" in problems
+    assert "pop_over_90" in problems
+    assert "key 'scoring.method'" in problems
+    assert "key 'selection.exclude': expected ids of units in the units file" in problems
+    assert "key 'selection.floors': expected region ids" in problems
+
+
+def test_must_keep_below_min_score_is_reported(cli, tmp_path):
+    path = write_scenario(
+        tmp_path,
+        f'extends = "{DEMO.as_posix()}"\nname = "k"\n[selection]\nbudget = 1e9\nmust_keep = "contracted"\nmin_score = 0.5\n',
+    )
+    res = cli("validate", path)
+    assert res.code == 2
+    assert "key 'selection.must_keep': expected must-keep units that reach selection.min_score = 0.5" in res.stderr
+
+
+def test_unknown_key_in_a_section_is_reported_with_the_allowed_keys(cli, tmp_path):
+    path = write_scenario(tmp_path, f'extends = "{DEMO.as_posix()}"\nname = "k"\n[selection]\nbudjet = 5\n')
+    res = cli("validate", path)
+    assert res.code == 2
+    assert "key 'selection.budjet': unknown key; expected one of budget, capacity, exclude" in res.stderr
