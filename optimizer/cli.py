@@ -12,6 +12,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from optimizer.errors import InfeasibleError, InputError
 
@@ -69,10 +70,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="optimizer")
     except InputError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
         sys.exit(2)
     except InfeasibleError as exc:
-        err_console.print(f"[bold red]infeasible:[/] {exc}", markup=True, highlight=False)
+        err_console.print(f"[bold red]infeasible:[/] {escape(str(exc))}", markup=True, highlight=False)
         sys.exit(2)
 
 

@@ -135,6 +135,7 @@ class BudgetPoint:
     coverage_share: float
     selected: tuple[str, ...]
     seconds: float = math.nan
+    note: str = ""
 
     @property
     def feasible(self) -> bool:
@@ -144,7 +145,9 @@ class BudgetPoint:
     def from_selection(cls, budget: float, result: Any, objective: str) -> BudgetPoint:
         """From an :class:`optimizer.select.SelectionResult` (an infeasible one has no values)."""
         if result.status == "infeasible":
-            return cls(float(budget), "infeasible", None, None, math.nan, math.nan, math.nan, math.nan, (), float(result.solve_time))
+            why = result.explanation or {}
+            note = "; ".join(str(why[k]) for k in ("proof", "relax") if why.get(k)) or str(why.get("note", ""))
+            return cls(float(budget), "infeasible", None, None, math.nan, math.nan, math.nan, math.nan, (), float(result.solve_time), note)
         stage = "quality" if objective == "quality-coverage" else ("cost" if objective == "min-cost" else "coverage")
         value = result.objective.get(stage)
         return cls(
@@ -320,7 +323,8 @@ class SweepResult:
         ``budget`` (the smallest budget reaching the target: the min-cost optimum's
         total cost; NaN when unreachable), ``status``, ``gap``, ``covered_population``,
         ``coverage_share``, ``units``, ``frontier_budget`` (smallest swept budget whose
-        optimum reaches the target, NaN if none does).
+        optimum reaches the target, NaN if none does), ``note`` (for an unreachable
+        target, the solver's proof and what to relax).
     target_selected : dict
         Target share -> ids of the cheapest selection reaching it.
     population : float
@@ -428,12 +432,13 @@ def assemble(
                 "coverage_share": p.coverage_share,
                 "units": len(p.selected) if p.feasible else np.nan,
                 "frontier_budget": float(frontier.loc[reach[0], "budget"]) if len(reach) else np.nan,
+                "note": p.note,
             }
         )
     target_frame = pd.DataFrame(
         t_rows,
         index=pd.Index([float(t) for t in targets], name="target", dtype=float),
-        columns=["budget", "status", "gap", "covered_population", "coverage_share", "units", "frontier_budget"],
+        columns=["budget", "status", "gap", "covered_population", "coverage_share", "units", "frontier_budget", "note"],
     )
     return SweepResult(
         name=inputs.name,

@@ -178,42 +178,57 @@ def _ids_from(value: str | list[str] | None, units: pd.DataFrame, file: Path, ke
     return pd.Index([str(v) for v in value], dtype=object)
 
 
-def _units_frame(units: Units, sec: UnitsInput, regions: gpd.GeoDataFrame | None) -> pd.DataFrame:
+def _units_frame(units: Units, sec: UnitsInput, regions: gpd.GeoDataFrame | None, col: _Collector) -> tuple[pd.DataFrame, bool]:
+    """The units table in the data contract's names; each column checked on its own.
+
+    Returns (frame, complete): a column that fails is reported to ``col`` and filled with
+    NaN / None, so the other checks (criteria, weights, ids) still run.
+    """
     frame = units.frame.copy()
     file = sec.file
     flat = frame.reset_index()
     out = pd.DataFrame(index=pd.Index(units.ids, name="unit_id"))
     out["lon"] = units.lon
     out["lat"] = units.lat
-    out["cost"] = numeric_column(flat, sec.cost, file=file, minimum=0.0)
-    svc = _optional_column(frame, sec, "service")
-    if svc is not None:
-        values = frame[svc].astype(object).where(frame[svc].notna(), None)
-        empty = values.map(lambda v: v is None or str(v).strip() == "").to_numpy(dtype=bool)
-        if empty.any():
-            i = int(np.flatnonzero(empty)[0])
-            raise InputError("expected a service name, found an empty value", file=file, row=i + 1, column=svc)
-        out["service"] = values.map(lambda v: str(v).strip()).to_numpy(dtype=object)
-    else:
-        out["service"] = DEFAULT_SERVICE
-    reg = _optional_column(frame, sec, "region")
-    out["region"] = _regions_for(frame, reg, units.lon, units.lat, regions, file, "units")
-    contracted = _optional_column(frame, sec, "contracted")
-    out["contracted"] = boolean_column(flat, contracted, file=file) if contracted else False
-    cap = _optional_column(frame, sec, "capacity")
+    n_errors = len(col.errors)
+
+    def fill(name: str, values, default) -> None:
+        out[name] = default if values is None else values
+
+    fill("cost", col.run(lambda: numeric_column(flat, sec.cost, file=file, minimum=0.0)), np.nan)
+    svc = col.run(lambda: _optional_column(frame, sec, "service"))
+    fill("service", col.run(lambda: _service_values(frame, svc, file)) if svc is not None else None, DEFAULT_SERVICE)
+    reg = col.run(lambda: _optional_column(frame, sec, "region"))
+    fill("region", col.run(lambda: _regions_for(frame, reg, units.lon, units.lat, regions, file, "units")), None)
+    contracted = col.run(lambda: _optional_column(frame, sec, "contracted"))
+    fill("contracted", col.run(lambda: boolean_column(flat, contracted, file=file)) if contracted else None, False)
+    cap = col.run(lambda: _optional_column(frame, sec, "capacity"))
     if cap is not None:
-        out["capacity"] = numeric_column(flat, cap, file=file, minimum=0.0)
+        fill("capacity", col.run(lambda: numeric_column(flat, cap, file=file, minimum=0.0)), np.nan)
     if sec.score is not None:
-        values = numeric_column(flat, sec.score, file=file, minimum=0.0)
-        bad = np.flatnonzero(values > 1)
-        if len(bad):
-            raise InputError("expected a score in [0, 1]", file=file, row=int(bad[0]) + 1, column=sec.score, found=values[bad[0]])
-        out["score_input"] = values
+        fill("score_input", col.run(lambda: _score_values(flat, sec.score, file)), np.nan)
     used = {sec.cost, svc, reg, contracted, cap, sec.score, sec.lon, sec.lat}
-    for col in frame.columns:
-        if col not in used and col not in out.columns:
-            out[col] = frame[col].to_numpy()
-    return out
+    for name in frame.columns:
+        if name not in used and name not in out.columns:
+            out[name] = frame[name].to_numpy()
+    return out, len(col.errors) == n_errors
+
+
+def _service_values(frame: pd.DataFrame, column: str, file: Path) -> np.ndarray:
+    values = frame[column].astype(object).where(frame[column].notna(), None)
+    empty = values.map(lambda v: v is None or str(v).strip() == "").to_numpy(dtype=bool)
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise InputError("expected a service name, found an empty value", file=file, row=i + 1, column=column)
+    return values.map(lambda v: str(v).strip()).to_numpy(dtype=object)
+
+
+def _score_values(flat: pd.DataFrame, column: str, file: Path) -> np.ndarray:
+    values = numeric_column(flat, column, file=file, minimum=0.0)
+    bad = np.flatnonzero(values > 1)
+    if len(bad):
+        raise InputError("expected a score in [0, 1]", file=file, row=int(bad[0]) + 1, column=column, found=values[bad[0]])
+    return values
 
 
 def _regions_for(
@@ -327,7 +342,7 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
         regions = col.run(lambda: load_regions(r.file, id_col=r.id, name_col=r.name, kind_col=r.kind, layer=r.layer))
     u = scenario.units
     units_pts = col.run(lambda: load_units(u.file, id_col=u.id, lon_col=u.lon, lat_col=u.lat, layer=u.layer))
-    units = col.run(lambda: _units_frame(units_pts, u, regions)) if units_pts is not None else None
+    units, units_complete = _units_frame(units_pts, u, regions, col) if units_pts is not None else (None, False)
     d = scenario.demand
     demand_pts = col.run(
         lambda: load_demand(
@@ -389,7 +404,7 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
                     f"expected must-keep units that reach selection.min_score = {sel.min_score:g}; these score below it",
                     found=[f"{i} ({quality[i]:.3f})" for i in low[:10]],
                 )
-        if must_keep is not None and sel.budget is not None:
+        if must_keep is not None and sel.budget is not None and units_complete:
             need = float(units.loc[must_keep, "cost"].sum())
             if need > sel.budget + 1e-9:
                 col.add(

@@ -131,19 +131,36 @@ class Reach:
 # --------------------------------------------------------------------------- kernels
 
 
-def _tiles(lon: np.ndarray, lat: np.ndarray, size_km: float) -> tuple[np.ndarray, np.ndarray]:
-    """Group points into tiles of about ``size_km``; returns (order, tile start offsets).
+CROWDED_TILE = 128
+"""A coarse tile with more demand points than this is split into fine tiles."""
 
-    Tiles are only a grouping for the exact per-pair test, so their shape does not need to
-    be exact: latitude bands of ``size_km`` split into longitude cells of about
-    ``size_km`` (wider cells near the poles).
-    """
+
+def _grid_keys(lon: np.ndarray, lat: np.ndarray, size_km: float) -> np.ndarray:
+    """Cell key of each point in a grid of about ``size_km``: latitude bands of ``size_km``
+    cut into longitude cells of about ``size_km`` (wider cells near the poles)."""
     deg = max(size_km, 1e-3) / (np.pi * EARTH_RADIUS_KM / 180.0)
     band = np.floor((lat + 90.0) / deg).astype(np.int64)
     band_lat = np.minimum(np.abs(band * deg - 90.0), np.abs((band + 1) * deg - 90.0))
     width = deg / np.maximum(np.cos(np.radians(band_lat)), 1e-3)
     cell = np.floor((lon + 180.0) / width).astype(np.int64)
-    key = band * (np.int64(1) << 32) + cell
+    return band * (np.int64(1) << 32) + cell
+
+
+def _tiles(lon: np.ndarray, lat: np.ndarray, reach_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """Group points into tiles; returns (order, tile start offsets into ``order``).
+
+    Two levels: coarse tiles of twice the reach (few tiles where points are sparse) and,
+    inside coarse tiles holding more than :data:`CROWDED_TILE` points, fine tiles of half
+    the reach (few candidate units per point where points are dense). Tiles are only a
+    grouping for the exact per-pair test, so their shape needs no precision.
+    """
+    coarse = _grid_keys(lon, lat, max(2.0 * reach_km, 1.0))
+    _, inverse, counts = np.unique(coarse, return_inverse=True, return_counts=True)
+    crowded = counts[inverse] > CROWDED_TILE
+    key = coarse.copy()
+    if crowded.any():
+        fine = _grid_keys(lon[crowded], lat[crowded], max(reach_km / 2.0, 0.25))
+        key[crowded] = fine | (np.int64(1) << 62)
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
@@ -157,33 +174,40 @@ def _tile_blocks(
     unit_xyz: np.ndarray,
     unit_chord: np.ndarray,
     tree: cKDTree,
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Yield ``(rows, candidates, within, dot)`` for each tile block of demand rows.
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield ``(rows, candidates, within)`` blocks covering every demand row once.
 
-    ``rows`` are demand positions, ``candidates`` sorted unit positions, ``within`` the
-    exact boolean block ``chord(i, j) <= unit_chord[j]`` and ``dot`` the cosines.
+    ``rows`` are demand positions, ``candidates`` sorted unit positions and ``within`` the
+    exact boolean block ``x_i . u_j >= 1 - c_j^2 / 2`` (chord ``<= c_j``). Rows with no
+    candidate at all come in one block with no columns.
     """
     max_chord = float(unit_chord.max()) if len(unit_chord) else 0.0
-    max_km = float(chord_to_km(max_chord))
-    order, bounds = _tiles(demand_lon, demand_lat, max(max_km / 2.0, 0.5))
+    order, bounds = _tiles(demand_lon, demand_lat, float(chord_to_km(max_chord)))
+    starts = bounds[:-1]
+    pts = demand_xyz[order]
+    centres = np.add.reduceat(pts, starts, axis=0)
+    norms = np.linalg.norm(centres, axis=1)
+    centres = np.where(norms[:, None] > 0, centres / np.where(norms > 0, norms, 1.0)[:, None], pts[starts])
+    sizes = np.diff(bounds)
+    offsets = np.linalg.norm(pts - np.repeat(centres, sizes, axis=0), axis=1)
+    rho = np.maximum.reduceat(offsets, starts)
+    candidates = tree.query_ball_point(centres, max_chord + rho + 1e-12, return_sorted=True, workers=-1)
     threshold = 1.0 - unit_chord**2 / 2.0
-    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
+    empty: list[np.ndarray] = []
+    for t, (a, b) in enumerate(zip(starts, bounds[1:], strict=True)):
         rows = order[a:b]
-        pts = demand_xyz[rows]
-        centre = pts.mean(axis=0)
-        norm = np.linalg.norm(centre)
-        centre = centre / norm if norm > 0 else pts[0]
-        rho = float(np.sqrt(((pts - centre) ** 2).sum(axis=1)).max())
-        cand = np.asarray(tree.query_ball_point(centre, max_chord + rho + 1e-12, return_sorted=True), dtype=np.int64)
-        if len(cand) == 0:
-            yield rows, cand, np.zeros((len(rows), 0), dtype=bool), np.zeros((len(rows), 0))
+        if not candidates[t]:
+            empty.append(rows)
             continue
+        cand = np.asarray(candidates[t], dtype=np.int64)
         cand_xyz = unit_xyz[cand]
         thr = threshold[cand]
         for s in range(0, len(rows), ROW_BATCH):
             sub = rows[s : s + ROW_BATCH]
-            dot = demand_xyz[sub] @ cand_xyz.T
-            yield sub, cand, dot >= thr, dot
+            yield sub, cand, (demand_xyz[sub] @ cand_xyz.T) >= thr
+    if empty:
+        rows = np.concatenate(empty)
+        yield rows, np.zeros(0, dtype=np.int64), np.zeros((len(rows), 0), dtype=bool)
 
 
 def _unit_chords(reach: Reach, units: Units, kind: str | None, service_col: str) -> np.ndarray:
@@ -254,27 +278,39 @@ def coverage_within(
     dxyz = unit_sphere(demand.lon, demand.lat)
     uxyz = unit_sphere(units.lon, units.lat)
     tree = cKDTree(uxyz)
-    row_parts: list[np.ndarray] = []
-    col_parts: list[np.ndarray] = []
-    dist_parts: list[np.ndarray] = []
+    n = len(demand)
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
+    row_counts = np.zeros(n, dtype=np.int64)
     for kind, positions in _kind_groups(reach, demand, kind_col):
         chords = _unit_chords(reach, units, kind, service_col)
         if m == 0 or len(positions) == 0:
             continue
-        for rows, cand, within, _dot in _tile_blocks(
+        for rows, cand, within in _tile_blocks(
             dxyz[positions], demand.lon[positions], demand.lat[positions], uxyz, chords, tree
         ):
             r, c = np.nonzero(within)
-            grow, gcol = positions[rows[r]], cand[c]
-            row_parts.append(grow)
-            col_parts.append(gcol)
-            if keep_distance:
-                # the exact chord of each kept pair (the dot product loses digits when d is small)
-                dist_parts.append(chord_to_km(np.linalg.norm(dxyz[grow] - uxyz[gcol], axis=1)))
-    rows = np.concatenate(row_parts) if row_parts else np.zeros(0, dtype=np.int64)
-    cols = np.concatenate(col_parts) if col_parts else np.zeros(0, dtype=np.int64)
-    dist = np.concatenate(dist_parts) if dist_parts else np.zeros(0)
-    return _coverage_from_pairs(demand.ids, units.ids, rows, cols, dist if keep_distance else None, rows_grouped=True)
+            glob = positions[rows]
+            counts = np.bincount(r, minlength=len(rows))
+            row_counts[glob] = counts
+            cols = cand[c].astype(np.int32)
+            # the exact chord of each kept pair (the dot product loses digits when d is small)
+            dist = chord_to_km(np.linalg.norm(dxyz[glob[r]] - uxyz[cols], axis=1)) if keep_distance else None
+            blocks.append((glob, counts, cols, dist))
+    # each demand row lies in exactly one block, its columns already sorted: scatter into CSR
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(row_counts, out=indptr[1:])
+    nnz = int(indptr[-1])
+    indices = np.empty(nnz, dtype=np.int32)
+    distance = np.empty(nnz) if keep_distance else None
+    for glob, counts, cols, dist in blocks:
+        local_start = np.cumsum(counts) - counts
+        dest = np.repeat(indptr[glob] - local_start, counts) + np.arange(len(cols))
+        indices[dest] = cols
+        if distance is not None:
+            distance[dest] = dist
+    matrix = sp.csr_array((np.ones(nnz, dtype=bool), indices, indptr), shape=(n, m))
+    matrix.has_sorted_indices = True
+    return Coverage(demand_ids=pd.Index(demand.ids), unit_ids=pd.Index(units.ids), matrix=matrix, distance=distance)
 
 
 def _coverage_from_pairs(
@@ -283,16 +319,10 @@ def _coverage_from_pairs(
     rows: np.ndarray,
     cols: np.ndarray,
     distance: np.ndarray | None,
-    *,
-    rows_grouped: bool = False,
 ) -> Coverage:
-    """CSR relation (indices sorted per row) from pair arrays; distances follow the pairs.
-
-    ``rows_grouped``: each row's pairs are already contiguous with sorted columns (as the
-    tile blocks produce them), so a stable sort on the row alone orders everything.
-    """
+    """CSR relation (indices sorted per row) from pair arrays; distances follow the pairs."""
     n, m = len(demand_ids), len(unit_ids)
-    order = np.argsort(rows, kind="stable") if rows_grouped else np.lexsort((cols, rows))
+    order = np.lexsort((cols, rows))
     rows, cols = rows[order], cols[order]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
@@ -388,10 +418,10 @@ def merged_coverage_within(
             continue
         if m == 0:
             empty = np.zeros((len(positions), 0), dtype=bool)
-            blocks = iter([(np.arange(len(positions)), np.zeros(0, dtype=np.int64), empty, None)])
+            blocks = iter([(np.arange(len(positions)), np.zeros(0, dtype=np.int64), empty)])
         else:
             blocks = _tile_blocks(dxyz[positions], demand.lon[positions], demand.lat[positions], uxyz, chords, tree)
-        for rows, cand, within, _dot in blocks:
+        for rows, cand, within in blocks:
             glob = positions[rows]
             n_pairs += int(np.count_nonzero(within))
             first, inverse = _unique_rows(within, codes[glob])

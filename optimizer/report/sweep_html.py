@@ -35,6 +35,7 @@ TARGET_COLUMNS = (
     Column("coverage_share", "coverage reached", "share"),
     Column("units", "units", "int"),
     Column("frontier_budget", "first swept budget reaching it", "money"),
+    Column("note", "note"),
 )
 
 CHANGE_COLUMNS = (

@@ -20,7 +20,7 @@ def test_validate_lists_several_problems_with_exit_2_and_run_writes_nothing(cli,
         f'extends = "{DEMO.as_posix()}"\nname = "bad"\ncolour = "red"\n'
         '[reach]\ndefault_km = "far"\n'
         '[demand]\nfile = "nowhere.csv"\n'
-        '[selection]\nbudget = 100\nmust_keep = "contracted"\n',
+        '[selection]\nbudget = 100\nmust_keep = "contracted"\nmin_score = 0.0\n',
     )
     res = cli("validate", path)
     assert res.code == 2

@@ -153,3 +153,15 @@ def test_bad_requests(demo_inputs):
         sweep_inputs(demo_inputs, BUDGETS, workers=0)
     with pytest.raises(InputError, match="non-negative budget"):
         sweep_inputs(demo_inputs, [-1.0, 5.0])
+
+
+def test_unreachable_target_says_what_to_relax(demo_inputs):
+    """With only five eligible units 99 % coverage is out of reach: no budget, and the
+    note carries the solver's proof and the largest reachable share."""
+    ids = demo_inputs.problem.unit_ids
+    inputs = replace(demo_inputs, options=replace(demo_inputs.options, exclude=tuple(ids[5:])))
+    res = sweep_inputs(inputs, [50_000], targets=(0.99,))
+    t = res.targets.loc[0.99]
+    assert t["status"] == "infeasible" and np.isnan(t["budget"]) and np.isnan(t["frontier_budget"])
+    assert "target" in t["note"]
+    assert set(res.selected.index) <= set(ids[:5])
