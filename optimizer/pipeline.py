@@ -34,7 +34,7 @@ from optimizer.geo.relation import Coverage
 from optimizer.mcdm.explain import contributions
 from optimizer.output import atomic_directory, write_json
 from optimizer.scenario import Scenario
-from optimizer.select import SelectionProblem, build_problem, solve
+from optimizer.select import SelectionOptions, SelectionProblem, build_problem, solve_options
 from optimizer.select.result import service_hits
 from optimizer.validate_scenario import Inputs, load_inputs
 
@@ -50,19 +50,26 @@ class RunResult:
     scenario_path : Path
         The scenario file that was run.
     units : pd.DataFrame
-        One row per candidate unit, index ``unit_id`` (str). Columns: ``lon``, ``lat``,
-        ``region``, ``service``, ``cost``, ``score`` (in [0, 1], higher is better),
-        ``rank`` (1 = best), ``quality`` (score used by the selection, in [0, 1]),
-        ``eligible`` (bool), ``contracted`` (bool, current contract), ``selected`` (bool),
-        ``marginal_coverage`` (need-weighted population that loses coverage if a selected
-        unit is dropped / that an unselected eligible unit would add), ``reason`` (why
-        selected or not, plain text), ``synthetic`` when the input has it.
+        One row per candidate unit, index ``unit_id`` (str). Columns: ``name`` (when the
+        input has it), ``service``, ``region``, ``lon``, ``lat``, ``cost``, ``score`` (the
+        method's native score), ``rank`` (1 = best), ``quality`` (score in [0, 1], higher
+        is better, used by the selection and ``min_score``), ``eligible``, ``contracted``
+        (current contract), ``selected``, ``must_keep``, ``status`` (``kept``,
+        ``dropped``, ``added`` or ``not contracted``), ``marginal_coverage`` (people who
+        lose coverage if a selected unit is dropped; for an unselected unit the people it
+        would newly cover), ``cost_per_new_person``, ``reason`` (why selected or not),
+        ``strongest_criterion`` / ``weakest_criterion`` (largest and smallest share of the
+        unit's score relative to the criterion's weight), ``capacity`` and ``synthetic``
+        when the input has them.
     regions : pd.DataFrame
         One row per region, index ``region`` (str). Columns: ``name``, ``kind``,
         ``population``, ``need_population``, ``units_before``, ``units_after``,
         ``units_per_100k_before``, ``units_per_100k_after``, ``covered_share_before``,
-        ``covered_share_after``, ``access_2sfca_before``, ``access_2sfca_after``,
-        ``floor`` (required covered share or NaN), ``floor_met`` (bool or NA when no floor).
+        ``covered_share_after`` (service-weighted share of the population within reach,
+        the selection model's definition), ``access_2sfca_before``, ``access_2sfca_after``
+        (2SFCA, supply 1 per unit, demand = need, in units per 100,000 people,
+        population-weighted mean over the region's points), ``floor`` (required covered
+        share or NaN), ``floor_met`` (True / False, None when the region has no floor).
     region_geometry : gpd.GeoDataFrame or None
         Region polygons (index ``region``, column ``name``, EPSG:4326) when the scenario
         ships them, else None.
@@ -97,6 +104,8 @@ class RunResult:
         Input file path (as stated in the scenario) -> sha256 hex digest.
     versions : dict
         Package -> version (optimizer, python, numpy, pandas, pulp, highspy, ...).
+    warnings : tuple of str
+        Suspicious but valid input found while loading (e.g. points outside every region).
     """
 
     scenario: Any
@@ -113,6 +122,7 @@ class RunResult:
     timings: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- running
@@ -316,6 +326,54 @@ def _scored(inputs: Inputs) -> pd.DataFrame:
     return out
 
 
+@dataclass(frozen=True)
+class PreparedSelection:
+    """What the selection needs, built once from a scenario's checked inputs.
+
+    ``units`` is the inputs' units table with the ``quality`` column the selection uses;
+    ``scored`` holds ``score``, ``rank``, ``quality`` (and the strongest / weakest
+    criterion); ``options`` are the scenario's ``[selection]`` keys as solver options.
+    A budget sweep reuses ``problem`` and changes only ``options.budget``.
+    """
+
+    units: pd.DataFrame
+    scored: pd.DataFrame
+    coverage: Coverage
+    problem: SelectionProblem
+    options: SelectionOptions
+
+
+def prepare_selection(scenario: Scenario, inputs: Inputs) -> PreparedSelection:
+    """Scores -> coverage relation -> merged selection problem and the solver options."""
+    scored = _scored(inputs)
+    units = inputs.units.assign(quality=scored["quality"])
+    coverage = build_coverage(scenario, inputs)
+    sel = scenario.selection
+    problem = build_problem(
+        units,
+        inputs.demand,
+        coverage,
+        service_weights=sel.service_weights or None,
+        score_col="quality",
+        units_file=str(scenario.units.file),
+        demand_file=str(scenario.demand.file),
+    )
+    options = SelectionOptions(
+        budget=sel.budget,
+        objective=sel.objective,
+        target=sel.target,
+        must_keep=tuple(inputs.must_keep),
+        exclude=tuple(inputs.exclude),
+        min_score=sel.min_score,
+        floors=sel.floors,
+        ratio_standards=_ratio_per_region(sel.ratio_standards, inputs.demand, units),
+        capacity=sel.capacity,
+        solver=sel.solver,
+        time_limit=sel.time_limit,
+    )
+    return PreparedSelection(units=units, scored=scored, coverage=coverage, problem=problem, options=options)
+
+
 def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs: Inputs | None = None) -> RunResult:
     """Run a scenario end to end: load -> score -> geography -> select -> indicators.
 
@@ -332,43 +390,16 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs
         inputs = load_inputs(scenario)
     timings["load_and_score"] = time.perf_counter() - t0
 
+    say(f"building the coverage relation ({len(inputs.demand):,} demand points x {len(inputs.units):,} units)")
     t0 = time.perf_counter()
-    scored = _scored(inputs)
-    units = inputs.units.assign(quality=scored["quality"])
-    timings["explain"] = time.perf_counter() - t0
-
-    say(f"building the coverage relation ({len(inputs.demand):,} demand points x {len(units):,} units)")
-    t0 = time.perf_counter()
-    coverage = build_coverage(scenario, inputs)
+    prepared = prepare_selection(scenario, inputs)
+    units, scored, coverage, problem = prepared.units, prepared.scored, prepared.coverage, prepared.problem
     demand = inputs.demand
     timings["geography"] = time.perf_counter() - t0
 
     say("selecting contracts")
     t0 = time.perf_counter()
-    sel = scenario.selection
-    problem = build_problem(
-        units,
-        demand,
-        coverage,
-        service_weights=sel.service_weights or None,
-        score_col="quality",
-        units_file=str(scenario.units.file),
-        demand_file=str(scenario.demand.file),
-    )
-    selection = solve(
-        problem,
-        budget=sel.budget,
-        objective=sel.objective,
-        target=sel.target,
-        must_keep=list(inputs.must_keep),
-        exclude=list(inputs.exclude),
-        min_score=sel.min_score,
-        floors=sel.floors,
-        ratio_standards=_ratio_per_region(sel.ratio_standards, demand, units),
-        capacity=sel.capacity,
-        solver=sel.solver,
-        time_limit=sel.time_limit,
-    )
+    selection = solve_options(problem, prepared.options)
     timings["select"] = time.perf_counter() - t0
     if selection.status == "infeasible":
         raise InfeasibleError(
@@ -422,6 +453,7 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs
         timings=timings,
         inputs=inputs.hashes,
         versions=package_versions(),
+        warnings=tuple(inputs.warnings),
     )
 
 
@@ -549,6 +581,7 @@ def summary(run: RunResult) -> dict:
         "weight_details": run.weight_details,
         "model_size": sel.model_size,
         "explanation": sel.explanation,
+        "warnings": list(run.warnings),
         "timings": run.timings,
     }
 

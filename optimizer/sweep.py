@@ -393,7 +393,7 @@ def assemble(
             "need_share": [p.covered_need / need if need > 0 else np.nan for p in points],
             "covered_population": [p.covered_population for p in points],
             "coverage_share": [p.coverage_share for p in points],
-            "units": [len(p.selected) if f else np.nan for p, f in zip(points, feasible, strict=True)],
+            "units": pd.array([len(p.selected) if f else pd.NA for p, f in zip(points, feasible, strict=True)], dtype="Int64"),
         },
         index=pd.RangeIndex(n, name="step"),
     )
@@ -414,7 +414,7 @@ def assemble(
             rows += [(int(k), a.budget, b.budget, u, "leaves") for u in leaves]
         prev = k
     for name, values in extra.items():
-        frontier[name] = values
+        frontier[name] = pd.array(values, dtype="Int64") if name in ("entering", "leaving") else values
     changes = pd.DataFrame(rows, columns=["step", "budget_from", "budget", "unit_id", "change"])
     ids = sorted({u for p in points for u in p.selected})
     selected = pd.DataFrame(
@@ -430,7 +430,7 @@ def assemble(
                 "gap": np.nan if p.gap is None else p.gap,
                 "covered_population": p.covered_population,
                 "coverage_share": p.coverage_share,
-                "units": len(p.selected) if p.feasible else np.nan,
+                "units": len(p.selected) if p.feasible else pd.NA,
                 "frontier_budget": float(frontier.loc[reach[0], "budget"]) if len(reach) else np.nan,
                 "note": p.note,
             }
@@ -439,7 +439,7 @@ def assemble(
         t_rows,
         index=pd.Index([float(t) for t in targets], name="target", dtype=float),
         columns=["budget", "status", "gap", "covered_population", "coverage_share", "units", "frontier_budget", "note"],
-    )
+    ).astype({"units": "Int64"})
     return SweepResult(
         name=inputs.name,
         objective=inputs.objective,

@@ -427,8 +427,11 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
         col.add("selection.target", "expected a coverage target (or floors) with objective = 'min-cost'")
     if check_sel and sel.objective != "min-cost" and sel.budget is None:
         col.add("selection.budget", f"expected a budget with objective = {sel.objective!r}")
-    if demand is not None and check_sel:
-        known_regions = {r for r in demand["region"] if r is not None}
+    if (demand is not None or regions is not None) and check_sel:
+        if demand is not None:
+            known_regions = {r for r in demand["region"] if r is not None}
+        else:
+            known_regions = set(map(str, regions.index))
         if isinstance(sel.floors, dict):
             unknown = [r for r in sel.floors if r not in known_regions]
             if unknown:

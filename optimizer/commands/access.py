@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -187,23 +188,29 @@ def access(
 
 
 def _print_table(report) -> None:
+    regions = report.regions
+    has_name = "name" in regions.columns
+    has_need = not np.allclose(regions["need_population"], regions["population"])
     table = Table(title=f"Access per region ({report.settings.get('reach')}; E2SFCA decay {report.decay.describe()})")
-    for name in ("region", "population", "units", "units/100k", "covered", "2SFCA x1e5", "E2SFCA x1e5"):
-        table.add_column(name, justify="left" if name == "region" else "right")
+    columns = ["region", *(["name"] if has_name else []), "population", *(["need"] if has_need else [])]
+    columns += ["units", "units/100k", "covered", "2SFCA x1e5", "E2SFCA x1e5"]
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("region", "name") else "right")
 
-    def fmt(x: float, spec: str) -> str:
-        return "-" if x != x else format(x, spec)
+    def fmt(x: float, spec: str, suffix: str = "") -> str:
+        return "-" if x != x else format(x, spec) + suffix
 
-    for region, r in report.regions.iterrows():
-        table.add_row(
-            str(region),
-            fmt(r["population"], ",.0f"),
+    for region, r in regions.iterrows():
+        cells = [str(region), *([str(r["name"])] if has_name else []), fmt(r["population"], ",.0f")]
+        cells += [fmt(r["need_population"], ",.0f")] if has_need else []
+        cells += [
             str(int(r["units"])),
             fmt(r["units_per_100k"], ".2f"),
-            fmt(r["covered_share"] * 100, ".1f") + ("%" if r["covered_share"] == r["covered_share"] else ""),
+            fmt(r["covered_share"] * 100, ".1f", "%"),
             fmt(r["access_2sfca"] * 1e5, ".2f"),
             fmt(r["access_e2sfca"] * 1e5, ".2f"),
-        )
+        ]
+        table.add_row(*cells)
     out_console.print(table)
     m = report.merge
     out_console.print(
@@ -213,6 +220,16 @@ def _print_table(report) -> None:
     outside = report.assignment.demand_outside
     if len(outside):
         out_console.print(f"{len(outside)} demand points outside every region: {', '.join(map(str, outside[:10]))}")
+    if report.adequacy is not None:
+        grid = report.adequacy.grid
+        failing = grid[~grid["passes"].astype(bool)]
+        out_console.print(f"adequacy: {len(grid) - len(failing)} of {len(grid)} (region, service) pass")
+        for (region, service), row in failing.iterrows():
+            out_console.print(
+                f"  {region} / {service}: {row['units']} units ({fmt(row['units_per_100k'], '.2f')} per 100k, "
+                f"min {row['min_per_100k']:g}), covered {fmt(row['covered_share'] * 100, '.1f', '%')} "
+                f"(min {row['min_covered_share'] * 100:g}%), short {row['shortfall_units']} units"
+            )
 
 
 def register(app: typer.Typer) -> None:

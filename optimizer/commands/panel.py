@@ -145,7 +145,7 @@ def delphi_to_dict(result: DelphiResult) -> dict:
         "stability": to_jsonable(result.stability.reset_index()),
         "stopping": to_jsonable(result.stopping.reset_index()),
         "stop": {"stop": result.stop, "round": result.rounds[-1], "reason": result.stop_reason},
-        "weights": to_jsonable(result.weights),
+        "weights": None if result.weights is None else to_jsonable(result.weights),
         "weights_method": "mean rating in each factor's latest round, normalized to sum 1",
         "notes": list(result.notes),
     }
@@ -205,6 +205,8 @@ def delphi_cmd(
         source_files=[rounds_file],
         extra={"stop": {"stop": result.stop, "reason": result.stop_reason}},
     )
+    if export is not None and result.weights is None:
+        raise InputError("expected weights to export; " + "; ".join(result.notes), file=rounds_file)
     written = _export(export, result.weights, prov, force)
     if json_out:
         out = delphi_to_dict(result)
@@ -229,7 +231,8 @@ def _print_delphi(result: DelphiResult) -> None:
         s = result.stability.reset_index()
         cols = ["from_round", "to_round", "factor", "agreement_change", "pvalue", "stable"]
         _out.print(_table("Stability between rounds", ["from", "to", "factor", "change in agreement", "Wilcoxon p", "stable"], s[cols].values.tolist()))
-    _out.print(_table("Weights", ["factor", "weight"], [[k, float(v)] for k, v in result.weights.items()]))
+    if result.weights is not None:
+        _out.print(_table("Weights", ["factor", "weight"], [[k, float(v)] for k, v in result.weights.items()]))
     _out.print(f"stop: {'yes' if result.stop else 'no'} — {result.stop_reason}")
     for n in result.notes:
         _err.print(f"note: {n}")

@@ -88,9 +88,9 @@ def register(app: typer.Typer) -> None:
                     result = run_scenario(loaded, progress=progress)
                     progress(f"writing {folder}")
                     written = write_run(result, folder, force=force)
-        for w in caught:
-            if not issubclass(w.category, DeprecationWarning):
-                err_console.print(f"[bold yellow]warning:[/] {w.message}", markup=True)
+        messages = [*result.warnings, *(str(w.message) for w in caught if not issubclass(w.category, DeprecationWarning))]
+        for message in messages:
+            err_console.print(f"[bold yellow]warning:[/] {message}", markup=True)
         if as_json:
             emit_json({**summary(result), "run_folder": str(written)})
         elif not quiet:

@@ -138,7 +138,9 @@ class DelphiResult:
     ``stability``: index (from_round, to_round, factor); columns n_pairs, agreement_change,
     wilcoxon_statistic, pvalue, stable.
     ``stopping``: index round; columns stop (bool), reason.
-    ``weights``: factor -> weight (mean rating in each factor's latest round, normalized).
+    ``weights``: factor -> weight (mean rating in each factor's latest round, normalized);
+    None (with a note) when no weight can be derived (negative means, or no accepted
+    factor with ``accepted_only``).
     """
 
     rules: DelphiRules
@@ -147,7 +149,7 @@ class DelphiResult:
     kendall: pd.DataFrame
     stability: pd.DataFrame
     stopping: pd.DataFrame
-    weights: pd.Series
+    weights: pd.Series | None
     notes: tuple[str, ...]
 
     @property
@@ -448,7 +450,7 @@ def latest(factors: pd.DataFrame) -> pd.DataFrame:
     return last.set_index("factor").sort_index()
 
 
-def _weights(factors: pd.DataFrame, accepted_only: bool) -> tuple[pd.Series, str | None]:
+def _weights(factors: pd.DataFrame, accepted_only: bool) -> tuple[pd.Series | None, str | None]:
     last = latest(factors)
     means = last["mean"].astype(float)
     if accepted_only:
@@ -456,8 +458,8 @@ def _weights(factors: pd.DataFrame, accepted_only: bool) -> tuple[pd.Series, str
     w = normalize_positive(means)
     if w is None:
         if accepted_only:
-            raise InputError("expected at least one accepted factor to weight with --accepted-only", column="rating")
-        raise InputError("expected non-negative mean ratings with a positive sum to derive weights", column="rating")
+            return None, "no factor is accepted in its latest round: no weights (--accepted-only)"
+        return None, "weights need non-negative mean ratings with a positive sum (scale below 0?): no weights"
     note = None
     if accepted_only and (means == 0).any():
         note = "factors not accepted in their latest round get weight 0: " + ", ".join(means.index[means == 0])

@@ -80,10 +80,9 @@ class SampleSize:
     response_rate_needed: float | None
 
     def to_dict(self) -> dict:
-        # 10 decimals drop floating noise (1.96**2 * 0.25 / 0.05**2 = 384.1599999999999)
         return {
-            "n0": round(self.n0, 10),
-            "n": round(self.n, 10),
+            "n0": self.n0,
+            "n": self.n,
             "z": self.z,
             "z_source": self.z_source,
             "confidence": self.confidence,
@@ -129,7 +128,7 @@ def cochran_sample_size(
     """Cochran's sample size with the finite-population correction (see module docstring).
 
     >>> s = cochran_sample_size()
-    >>> round(s.n0, 2), s.questionnaires
+    >>> s.n0, s.questionnaires
     (384.16, 385)
     >>> round(cochran_sample_size(population=1000).n, 2)
     277.74
@@ -156,8 +155,9 @@ def cochran_sample_size(
     else:
         z_used = z_value(confidence, exact=exact_z)
         source = "exact normal quantile" if exact_z else f"normal quantile rounded to {Z_TABLE_DECIMALS} decimals"
-    n0 = z_used**2 * p * (1.0 - p) / margin**2
-    n = n0 if population is None else n0 / (1.0 + (n0 - 1.0) / population)
+    # rounded to 10 decimals to drop floating noise (1.96**2 * 0.25 / 0.05**2 = 384.1599999999999)
+    n0 = round(z_used**2 * p * (1.0 - p) / margin**2, 10)
+    n = n0 if population is None else round(n0 / (1.0 + (n0 - 1.0) / population), 10)
     questionnaires = _ceil(n)
     target = questionnaires if usable is None else int(usable)
     distribute = None if response_rate is None else _ceil(target / response_rate)

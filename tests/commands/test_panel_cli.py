@@ -149,6 +149,15 @@ def test_delphi_single_round_flag_and_scale_option(cli, tmp_path):
     assert res.code == 2 and "rating scale" in res.stderr
 
 
+def test_delphi_export_without_weights_is_an_error(cli, tmp_path):
+    p = _write(tmp_path, GOOD.replace(",5\n", ",3\n").replace(",4\n", ",3\n"))
+    res = cli("panel", "delphi", p, "--accepted-only", "--json")
+    assert res.code == 0 and res.json()["weights"] is None
+    res = cli("panel", "delphi", p, "--accepted-only", "--export", tmp_path / "w.json", "--json")
+    assert res.code == 2 and "no factor is accepted" in res.stderr
+    assert not (tmp_path / "w.json").exists()
+
+
 def test_delphi_export_does_not_overwrite(cli, tmp_path):
     w = tmp_path / "w.json"
     p = _write(tmp_path, GOOD)

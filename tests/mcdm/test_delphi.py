@@ -146,6 +146,19 @@ def test_weights_from_latest_round_means(small):
     assert acc.weights.to_dict() == {"A": 1.0, "B": 0.0, "C": 0.0}
 
 
+def test_no_weights_when_none_can_be_derived():
+    """A -2..2 scale with negative means still gets its statistics; weights are None with a
+    note. Likewise --accepted-only when nothing is accepted."""
+    neg = {"A": [-2, -1, -2, -1], "B": [-1, -2, 0, -1]}
+    rules = DelphiRules(scale=Scale(-2, 2), agree_threshold=1)
+    res = analyze_delphi(delphi_from_frame(long_table(neg, neg), scale=Scale(-2, 2)), rules)
+    assert res.weights is None and any("non-negative mean" in n for n in res.notes)
+    assert res.factors.loc[(1, "A"), "verdict"] == "rejected"  # all <= -1 = low + high - 1
+    nothing = {"A": [1, 2, 3, 5], "B": [2, 3, 4, 1]}
+    res = analyze_delphi(delphi_from_frame(long_table(nothing, nothing)), accepted_only=True)
+    assert res.weights is None and any("no factor is accepted" in n for n in res.notes)
+
+
 def test_factor_dropped_in_a_later_round():
     """A factor not re-asked keeps its last round's statistics and weight; stability and
     the stop rule only look at the factors asked in both rounds / the last round."""

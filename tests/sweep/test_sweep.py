@@ -97,7 +97,7 @@ def test_infeasible_budgets_are_reported_not_fatal(demo_inputs):
     res = sweep_inputs(inputs, [keep_cost / 2, 10_000, 20_000])
     f = res.frontier
     assert f["status"].tolist() == ["infeasible", "optimal", "optimal"]
-    assert np.isnan(f.loc[0, "units"]) and np.isnan(f.loc[1, "entering"])
+    assert pd.isna(f.loc[0, "units"]) and pd.isna(f.loc[1, "entering"])
     assert set(keep) <= set(res.selected.index[res.selected[1]])
 
 
