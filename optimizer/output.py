@@ -72,6 +72,9 @@ def atomic_directory(target: str | Path, *, force: bool = False):
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private (0700); a result folder is not
     try:
         yield tmp
     except BaseException:

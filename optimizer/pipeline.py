@@ -11,7 +11,6 @@ the selection.
 
 from __future__ import annotations
 
-import os
 import platform
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from optimizer.errors import InfeasibleError
+from optimizer.errors import InfeasibleError, InputError
 from optimizer.geo.coverage import Reach, coverage_from_table, coverage_within
 from optimizer.geo.indicators import Decay, point_access, regions_from_points
 from optimizer.geo.io import Demand, Units
@@ -98,8 +97,10 @@ class RunResult:
         selected), ``units_added`` (selected, not contracted), ``n_candidates``,
         ``n_demand``, ``n_regions``, ``solver``, ``objective_mode``.
     timings : dict
-        Seconds per step (``load``, ``score``, ``geography``, ``select``, ``indicators``,
-        ``total``).
+        Seconds per step: ``load_and_score`` (read and check every input, score the
+        units), ``geography`` (coverage relation and the merged selection problem),
+        ``select`` (the solver), ``indicators`` (before / after tables), ``total``;
+        ``summary.json`` adds ``write``.
     inputs : dict
         Input file path (as stated in the scenario) -> sha256 hex digest.
     versions : dict
@@ -481,11 +482,19 @@ def _ratio_per_region(standards: dict | None, demand: pd.DataFrame, units: pd.Da
     """Units per 100,000 required in each region, from the standard of its kind.
 
     A region's kind is the kind of most of its population (``default`` applies to the
-    others). Per-service standards (kind -> {service -> value}) add up: the selection
-    model counts units of every service in the region.
+    others). Per-service standards (kind -> {service -> value}) add up, since the
+    selection model counts the units of every service in the region; their services
+    must be services of the ``units`` table.
     """
     if not standards:
         return None
+    services = set(units["service"]) if "service" in units.columns else None
+    for value in standards.values():
+        unknown = sorted(set(value) - services) if isinstance(value, dict) and services is not None else []
+        if unknown:
+            raise InputError(
+                f"key 'selection.ratio_standards': expected services among {sorted(services)}", found=unknown
+            )
     pop_kind = demand.groupby([demand["region"].to_numpy(dtype=object), demand["kind"].fillna("default").to_numpy(dtype=object)])["population"].sum()
     out: dict[str, float] = {}
     for region in {r for r, _ in pop_kind.index if r is not None}:
@@ -611,9 +620,6 @@ def write_run(run: RunResult, out_dir: str | Path, *, force: bool = False) -> Pa
     out_dir = Path(out_dir)
     outputs = run.scenario.outputs
     with atomic_directory(out_dir, force=force) as tmp:
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # a temporary folder is private; the run folder is not
         t0 = time.perf_counter()
         if outputs.selection_csv:
             cols = [c for c in UNIT_COLUMNS if c in run.units.columns]

@@ -47,7 +47,16 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class UnitsInput(Section):
+class PointsInput(Section):
+    """Keys shared by the point inputs (units, demand): coordinates and layer."""
+
+    lon: str = Field("lon", description="Longitude column (WGS84 degrees; tables only).")
+    lat: str = Field("lat", description="Latitude column (WGS84 degrees; tables only).")
+    region: str = Field("region", description="Region code column; absent = assigned from region polygons.")
+    layer: str | None = Field(None, description="Layer of a multi-layer vector file.")
+
+
+class UnitsInput(PointsInput):
     """``[units]``: the candidate units file and its column names.
 
     Optional columns (``service``, ``region``, ``capacity``, ``contracted``) are used when
@@ -56,32 +65,24 @@ class UnitsInput(Section):
 
     file: Path = Field(description="Units table (CSV/Parquet with lon/lat) or point vector file.")
     id: str = Field("unit_id", description="Unit id column.")
-    lon: str = Field("lon", description="Longitude column (WGS84 degrees; tables only).")
-    lat: str = Field("lat", description="Latitude column (WGS84 degrees; tables only).")
     cost: str = Field("cost", description="Contract cost for the planning period (>= 0).")
     service: str = Field("service", description="Service type column (lab, imaging, ...); absent = one service 'all'.")
-    region: str = Field("region", description="Region code column; absent = assigned from region polygons.")
     capacity: str = Field("capacity", description="Capacity column (used with selection.capacity = true).")
     contracted: str = Field("contracted", description="Current contract flag ('before' of the report).")
     score: str | None = Field(None, description="Precomputed score column in [0, 1]; skips MCDM scoring.")
-    layer: str | None = Field(None, description="Layer of a multi-layer vector file.")
 
 
-class DemandInput(Section):
+class DemandInput(PointsInput):
     """``[demand]``: demand points (settlements) with population and need groups."""
 
     file: Path = Field(description="Demand table (CSV/Parquet with lon/lat) or point/polygon vector file.")
     id: str = Field("demand_id", description="Demand id column.")
-    lon: str = Field("lon", description="Longitude column (WGS84 degrees).")
-    lat: str = Field("lat", description="Latitude column (WGS84 degrees).")
     population: str = Field("population", description="Population column (>= 0).")
-    region: str = Field("region", description="Region code column; absent = assigned from region polygons.")
     kind: str = Field("kind", description="Region kind column (urban/rural...) for reach and ratio standards.")
     need_weights: dict[str, Annotated[float, Field(ge=0)]] = Field(
         default_factory=dict,
         description="Population-group column -> weight w: need = population + sum (w - 1) * group.",
     )
-    layer: str | None = Field(None, description="Layer of a multi-layer vector file.")
 
 
 class RegionsInput(Section):

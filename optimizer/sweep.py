@@ -460,49 +460,26 @@ def prepare(scenario: Any) -> SweepInputs:
     """Build a scenario's heavy inputs once: load and score the units, build the coverage
     relation and the merged selection problem, and gather the scenario's options.
 
-    The steps are the pipeline's (:mod:`optimizer.pipeline`), so a sweep point at the
-    scenario's own budget is exactly what ``optimizer run`` selects.
+    The steps are the pipeline's (:func:`optimizer.pipeline.prepare_selection`), so a
+    sweep point at the scenario's own budget is exactly what ``optimizer run`` selects.
+    ``current_share`` is the coverage share of the current contracts (``contracted``).
     """
-    from optimizer.pipeline import _ratio_per_region, _scored, build_coverage
+    from optimizer.pipeline import prepare_selection
     from optimizer.scenario import Scenario, load_scenario
-    from optimizer.select import build_problem
     from optimizer.select.result import service_hits
-    from optimizer.select.solve import SelectionOptions
     from optimizer.validate_scenario import load_inputs
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    inputs = load_inputs(scenario)
-    units = inputs.units.assign(quality=_scored(inputs)["quality"])
-    sel = scenario.selection
-    problem = build_problem(
-        units,
-        inputs.demand,
-        build_coverage(scenario, inputs),
-        service_weights=sel.service_weights or None,
-        score_col="quality",
-        units_file=str(scenario.units.file),
-        demand_file=str(scenario.demand.file),
-    )
-    options = SelectionOptions(
-        budget=sel.budget,
-        objective=sel.objective,
-        target=sel.target,
-        must_keep=tuple(inputs.must_keep),
-        exclude=tuple(inputs.exclude),
-        min_score=sel.min_score,
-        floors=sel.floors,
-        ratio_standards=_ratio_per_region(sel.ratio_standards, inputs.demand, units),
-        capacity=sel.capacity,
-        solver=sel.solver,
-        time_limit=sel.time_limit,
-    )
-    contracted = units["contracted"].reindex(problem.unit_ids).fillna(False).to_numpy(dtype=bool)
+    prepared = prepare_selection(scenario, load_inputs(scenario))
+    problem = prepared.problem
+    contracted = prepared.units["contracted"].reindex(problem.unit_ids).fillna(False).to_numpy(dtype=bool)
     covered = (service_hits(problem, contracted) > 0) @ problem.service_weights
     total = float(problem.population.sum())
     current = float(covered @ problem.population) / total if total > 0 else None
-    objective = sel.objective if sel.objective in ("coverage", "quality-coverage") else "coverage"
-    return SweepInputs(name=scenario.name, problem=problem, options=options, objective=objective, current_share=current)
+    objective = scenario.selection.objective
+    objective = objective if objective in ("coverage", "quality-coverage") else "coverage"
+    return SweepInputs(name=scenario.name, problem=problem, options=prepared.options, objective=objective, current_share=current)
 
 
 def sweep(

@@ -444,6 +444,10 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
         unknown = [k for k in sel.ratio_standards if k not in kinds and k != "default"]
         if unknown:
             col.add("selection.ratio_standards", f"expected region kinds among {sorted(kinds)} or 'default'", found=unknown)
+        if units is not None:
+            from optimizer.pipeline import _ratio_per_region
+
+            col.run(lambda: _ratio_per_region(sel.ratio_standards, demand, units), key="selection.ratio_standards")
     if demand is not None and check_reach:
         reach_kinds = {k for v in scenario.reach.km.values() if isinstance(v, dict) for k in v} - {"default"}
         unknown = sorted(reach_kinds - kinds)
@@ -513,7 +517,10 @@ def _partial_scenario(data: dict[str, Any], origins: dict[str, Path], chain: tup
 
 def validate_path(path: str | Path) -> tuple[Scenario | None, Inputs | None, list[InputError], list[str]]:
     """Everything ``optimizer validate`` checks: schema and data, all problems together."""
-    data, origins, chain = load_raw(path)
+    try:
+        data, origins, chain = load_raw(path)
+    except InputError as exc:  # unreadable file, bad TOML, broken 'extends' chain
+        return None, None, [exc], []
     try:
         scenario = build_scenario(data, origins=origins, path=chain[0], chain=chain)
         schema: list[InputError] = []

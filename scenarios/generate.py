@@ -22,7 +22,7 @@ What is real and what is synthetic:
   values for the ten dimensions of the contracting model (0-100, higher is better; the
   physical and personnel dimensions are given as theme indicators that the scenario
   aggregates through the catalog), a capacity, a yearly cost (million rials, growing with
-  capacity) and a current-contract flag (about a third, more likely for better units).
+  capacity) and a current-contract flag (about a quarter, more likely for better units).
 """
 
 from __future__ import annotations

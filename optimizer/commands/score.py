@@ -32,7 +32,9 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 ID_HELP = "Unit id column (default: unit_id)."
 WEIGHTS_HELP = (
     "Weight spec (default: equal): equal, entropy, critic, std, merec, preset:path-coefficients, "
-    "preset:friedman, ahp:FILE.csv, a CSV/JSON file of criterion,weight, or inline a=0.3,b=0.7."
+    "preset:friedman, ahp:FILE.csv[,FILE2.csv...] (group AHP), survey:FILE (an expert panel's "
+    "exported weights), blend:EXPERT+OBJECTIVE@SHARE, a CSV/JSON file of criterion,weight, "
+    "or inline a=0.3,b=0.7."
 )
 COST_HELP = "Comma-separated cost criteria (lower is better); default: none."
 CRITERIA_HELP = "Comma-separated criteria (default: every numeric column but the id and lon, lat, x, y, cost, capacity, contracted, score; --cost columns are added)."
@@ -47,6 +49,7 @@ class Problem:
     table: pd.DataFrame
     weights: pd.Series
     weights_source: str
+    weights_details: dict
     cost: tuple[str, ...]
 
 
@@ -61,7 +64,7 @@ def load_problem(units: Path, *, id_col: str, criteria: str | None, cost: str | 
     cost_list = parse_columns_option(cost) or []
     table = read_units_table(units, id_col=id_col, criteria=parse_columns_option(criteria), cost=cost_list)
     spec = resolve_weights(weights, criteria=list(table.columns), table=table, cost=cost_list, table_file=units)
-    return Problem(units, table, spec.weights, str(spec.source), tuple(cost_list))
+    return Problem(units, table, spec.weights, str(spec.source), dict(spec.details), tuple(cost_list))
 
 
 @contextmanager
@@ -143,6 +146,7 @@ def score_command(
     if as_json:
         doc = result_json(result)
         doc["weights_source"] = problem.weights_source
+        doc["weights_details"] = problem.weights_details
         if explanation is not None:
             doc["explanation"] = {
                 "unit": explanation.unit_id,

@@ -19,31 +19,43 @@ antimeridian, at the poles and across UTM zones because nothing is projected.
 Merging while building
 ----------------------
 :func:`merged_coverage_within` never materialises every pair: each tile's rows are
-packed into bit strings, identical rows (same reaching set and same ``by`` code) are
-merged inside the tile, and the tiles' distinct rows are merged once more at the end
-(:func:`optimizer.geo.relation.merge_identical_rows`). The merge is exact: two demand
-points are merged only when their reaching sets are identical.
+packed into bit strings and identical rows (same reaching set and same ``by`` code) are
+merged inside the tile; the tiles' distinct rows are then grouped across tiles by a
+64-bit hash of their set (:func:`optimizer.geo.relation.row_hashes`) and every such merge
+is confirmed element by element (a hash collision switches to the exact byte-string
+grouping). The merge is exact: two demand points are merged only when their reaching
+sets are identical.
 """
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from optimizer.errors import InputError
 from optimizer.geo.distance import EARTH_RADIUS_KM, chord_to_km, km_to_chord, unit_sphere
 from optimizer.geo.io import Demand, Units
-from optimizer.geo.relation import Coverage, MergedCoverage, merge_row_segments, row_hashes
+from optimizer.geo.relation import (
+    Coverage,
+    MergedCoverage,
+    bool_csr,
+    group_by_hash,
+    merge_row_segments,
+    merged_from_groups,
+    row_hashes,
+)
 from optimizer.validation import numeric_column, read_table, require_columns
 
-ROW_BATCH = 4096
-"""Demand rows per dense tile block (bounds the memory of one block)."""
+BLOCK_ENTRIES = 1 << 20
+"""Largest dense tile block (rows x candidate units) computed at once: 8 MB of cosines."""
 
 
 def _positive(value: object, what: str) -> float:
@@ -167,19 +179,18 @@ def _tiles(lon: np.ndarray, lat: np.ndarray, reach_km: float) -> tuple[np.ndarra
     return order, np.r_[starts, len(order)]
 
 
-def _tile_blocks(
+def _tile_jobs(
     demand_xyz: np.ndarray,
     demand_lon: np.ndarray,
     demand_lat: np.ndarray,
-    unit_xyz: np.ndarray,
     unit_chord: np.ndarray,
     tree: cKDTree,
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Yield ``(rows, candidates, within)`` blocks covering every demand row once.
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(rows, candidates)`` jobs covering every demand row once.
 
-    ``rows`` are demand positions, ``candidates`` sorted unit positions and ``within`` the
-    exact boolean block ``x_i . u_j >= 1 - c_j^2 / 2`` (chord ``<= c_j``). Rows with no
-    candidate at all come in one block with no columns.
+    ``rows`` are demand positions of one tile (or a batch of one crowded tile) and
+    ``candidates`` the sorted positions of the units that may reach any of them. Rows
+    with no candidate at all come last, in one job with no candidates.
     """
     max_chord = float(unit_chord.max()) if len(unit_chord) else 0.0
     order, bounds = _tiles(demand_lon, demand_lat, float(chord_to_km(max_chord)))
@@ -192,22 +203,46 @@ def _tile_blocks(
     offsets = np.linalg.norm(pts - np.repeat(centres, sizes, axis=0), axis=1)
     rho = np.maximum.reduceat(offsets, starts)
     candidates = tree.query_ball_point(centres, max_chord + rho + 1e-12, return_sorted=True, workers=-1)
-    threshold = 1.0 - unit_chord**2 / 2.0
     empty: list[np.ndarray] = []
     for t, (a, b) in enumerate(zip(starts, bounds[1:], strict=True)):
         rows = order[a:b]
         if not candidates[t]:
             empty.append(rows)
             continue
-        cand = np.asarray(candidates[t], dtype=np.int64)
-        cand_xyz = unit_xyz[cand]
-        thr = threshold[cand]
-        for s in range(0, len(rows), ROW_BATCH):
-            sub = rows[s : s + ROW_BATCH]
-            yield sub, cand, (demand_xyz[sub] @ cand_xyz.T) >= thr
+        cand = np.asarray(candidates[t], dtype=np.int32)
+        batch = max(16, BLOCK_ENTRIES // len(cand))
+        for s in range(0, len(rows), batch):
+            yield rows[s : s + batch], cand
     if empty:
-        rows = np.concatenate(empty)
-        yield rows, np.zeros(0, dtype=np.int64), np.zeros((len(rows), 0), dtype=bool)
+        yield np.concatenate(empty), np.zeros(0, dtype=np.int32)
+
+
+def _within(demand_xyz: np.ndarray, unit_xyz: np.ndarray, threshold: np.ndarray, rows: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Exact boolean block: ``x_i . u_j >= 1 - c_j^2 / 2`` (chord ``<= c_j``)."""
+    if len(cand) == 0:
+        return np.zeros((len(rows), 0), dtype=bool)
+    return (demand_xyz[rows] @ unit_xyz[cand].T) >= threshold[cand]
+
+
+def _ordered_map(fn, jobs: Iterator[tuple], workers: int) -> Iterator:
+    """``fn(*job)`` for every job, in order, on ``workers`` threads (numpy releases the GIL
+    in the heavy steps); at most a few jobs are in flight, which bounds the memory."""
+    if workers <= 1:
+        for job in jobs:
+            yield fn(*job)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for job in jobs:
+            pending.append(pool.submit(fn, *job))
+            if len(pending) >= 4 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _unit_chords(reach: Reach, units: Units, kind: str | None, service_col: str) -> np.ndarray:
@@ -285,16 +320,23 @@ def coverage_within(
         chords = _unit_chords(reach, units, kind, service_col)
         if m == 0 or len(positions) == 0:
             continue
-        for rows, cand, within in _tile_blocks(
-            dxyz[positions], demand.lon[positions], demand.lat[positions], uxyz, chords, tree
-        ):
-            r, c = np.nonzero(within)
+        threshold = 1.0 - chords**2 / 2.0
+        sub_xyz = dxyz[positions]
+
+        def pairs(rows: np.ndarray, cand: np.ndarray, positions=positions, sub_xyz=sub_xyz, threshold=threshold):
+            within = _within(sub_xyz, uxyz, threshold, rows, cand)
+            counts = np.count_nonzero(within, axis=1)
+            cols = np.broadcast_to(cand, within.shape)[within]  # column ids, row by row
             glob = positions[rows]
-            counts = np.bincount(r, minlength=len(rows))
+            dist = None
+            if keep_distance:
+                # the exact chord of each kept pair (the dot product loses digits when d is small)
+                dist = chord_to_km(np.linalg.norm(dxyz[np.repeat(glob, counts)] - uxyz[cols], axis=1))
+            return glob, counts, cols, dist
+
+        jobs = _tile_jobs(sub_xyz, demand.lon[positions], demand.lat[positions], chords, tree)
+        for glob, counts, cols, dist in _ordered_map(pairs, jobs, _workers()):
             row_counts[glob] = counts
-            cols = cand[c].astype(np.int32)
-            # the exact chord of each kept pair (the dot product loses digits when d is small)
-            dist = chord_to_km(np.linalg.norm(dxyz[glob[r]] - uxyz[cols], axis=1)) if keep_distance else None
             blocks.append((glob, counts, cols, dist))
     # each demand row lies in exactly one block, its columns already sorted: scatter into CSR
     indptr = np.zeros(n + 1, dtype=np.int64)
@@ -308,8 +350,7 @@ def coverage_within(
         indices[dest] = cols
         if distance is not None:
             distance[dest] = dist
-    matrix = sp.csr_array((np.ones(nnz, dtype=bool), indices, indptr), shape=(n, m))
-    matrix.has_sorted_indices = True
+    matrix = bool_csr(indices, indptr, (n, m))
     return Coverage(demand_ids=pd.Index(demand.ids), unit_ids=pd.Index(units.ids), matrix=matrix, distance=distance)
 
 
@@ -326,11 +367,7 @@ def _coverage_from_pairs(
     rows, cols = rows[order], cols[order]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    index_dtype = np.int32 if max(n, m) < 2**31 - 1 else np.int64
-    matrix = sp.csr_array(
-        (np.ones(len(cols), dtype=bool), cols.astype(index_dtype), indptr.astype(index_dtype)),
-        shape=(n, m),
-    )
+    matrix = bool_csr(cols, indptr, (n, m))
     return Coverage(
         demand_ids=pd.Index(demand_ids),
         unit_ids=pd.Index(unit_ids),
@@ -416,37 +453,81 @@ def merged_coverage_within(
         chords = _unit_chords(reach, units, kind, service_col)
         if len(positions) == 0:
             continue
-        if m == 0:
-            empty = np.zeros((len(positions), 0), dtype=bool)
-            blocks = iter([(np.arange(len(positions)), np.zeros(0, dtype=np.int64), empty)])
-        else:
-            blocks = _tile_blocks(dxyz[positions], demand.lon[positions], demand.lat[positions], uxyz, chords, tree)
-        for rows, cand, within in blocks:
+        threshold = 1.0 - chords**2 / 2.0
+        sub_xyz = dxyz[positions]
+
+        def distinct(rows: np.ndarray, cand: np.ndarray, positions=positions, sub_xyz=sub_xyz, threshold=threshold):
+            within = _within(sub_xyz, uxyz, threshold, rows, cand)
             glob = positions[rows]
-            n_pairs += int(np.count_nonzero(within))
             first, inverse = _unique_rows(within, codes[glob])
-            local_group[glob] = n_local + inverse
-            r, c = np.nonzero(within[first])
-            idx = cand[c].astype(np.int32)
-            counts = np.bincount(r, minlength=len(first))
+            uniq = within[first]
+            idx = np.broadcast_to(cand, uniq.shape)[uniq]  # column ids, row by row
+            counts = np.count_nonzero(uniq, axis=1)
             offsets = np.zeros(len(first) + 1, dtype=np.int64)
             np.cumsum(counts, out=offsets[1:])
+            return glob, inverse, idx, counts, row_hashes(idx, offsets, m), codes[glob[first]], int(np.count_nonzero(within))
+
+        if m == 0:
+            jobs = iter([(np.arange(len(positions)), np.zeros(0, dtype=np.int32))])
+        else:
+            jobs = _tile_jobs(sub_xyz, demand.lon[positions], demand.lat[positions], chords, tree)
+        for glob, inverse, idx, counts, hashes, first_codes, block_pairs in _ordered_map(distinct, jobs, _workers()):
+            local_group[glob] = n_local + inverse
             parts_indices.append(idx)
             parts_lengths.append(counts)
-            parts_hashes.append(row_hashes(idx, offsets, m))
-            parts_codes.append(codes[glob[first]])
-            n_local += len(first)
+            parts_hashes.append(hashes)
+            parts_codes.append(first_codes)
+            n_local += len(counts)
+            n_pairs += block_pairs
     lengths = np.concatenate(parts_lengths) if parts_lengths else np.zeros(0, dtype=np.int64)
-    indptr = np.zeros(n_local + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    indices = np.concatenate(parts_indices) if parts_indices else np.zeros(0, dtype=np.int32)
-    del parts_indices
-    local_w = np.column_stack([np.bincount(local_group, weights=w[:, k], minlength=n_local) for k in range(w.shape[1])])
     local_codes = np.concatenate(parts_codes) if parts_codes else np.zeros(0, dtype=np.int64)
     hashes = np.concatenate(parts_hashes) if parts_hashes else np.zeros(0, dtype=np.uint64)
-    final = merge_row_segments(indices, indptr, m, local_w.reshape(n_local, w.shape[1]), local_codes, hashes)
+    local_w = np.column_stack([np.bincount(local_group, weights=w[:, k], minlength=n_local) for k in range(w.shape[1])])
+    local_w = local_w.reshape(n_local, w.shape[1])
+    final = _merge_parts(parts_indices, parts_lengths, lengths, local_codes, hashes, local_w, m)
     merged = MergedCoverage(matrix=final.matrix, weights=final.weights, group=final.group[local_group], key=final.key)
     return MergedBuild(merged=merged, demand_ids=pd.Index(demand.ids), unit_ids=pd.Index(units.ids), n_pairs=n_pairs)
+
+
+def _merge_parts(
+    parts: list[np.ndarray],
+    part_lengths: list[np.ndarray],
+    lengths: np.ndarray,
+    codes: np.ndarray,
+    hashes: np.ndarray,
+    weights: np.ndarray,
+    m: int,
+) -> MergedCoverage:
+    """Merge the tiles' distinct rows across tiles without concatenating every pair.
+
+    ``parts[p]`` holds the column lists of the rows of tile block ``p`` back to back. Rows
+    grouped together by their hash are checked element by element against their group's
+    first row; on a hash collision the exact path runs on the concatenated rows.
+    """
+    n = len(lengths)
+    group, first = group_by_hash(codes, lengths, hashes)
+    part_of = np.repeat(np.arange(len(parts)), [len(c) for c in part_lengths])
+    starts = np.cumsum(lengths) - lengths
+    part_row0 = np.r_[0, np.cumsum([len(c) for c in part_lengths])][:-1].astype(np.int64)
+    local_start = starts - starts[part_row0][part_of] if n else starts
+    for row in np.flatnonzero(first[group] != np.arange(n)):
+        rep = first[group[row]]
+        a, b = part_of[row], part_of[rep]
+        seg = parts[a][local_start[row] : local_start[row] + lengths[row]]
+        if not np.array_equal(seg, parts[b][local_start[rep] : local_start[rep] + lengths[rep]]):
+            indptr = np.r_[0, np.cumsum(lengths)]
+            return merge_row_segments(np.concatenate(parts), indptr, m, weights, codes)
+    keep = np.zeros(n, dtype=bool)
+    keep[first] = True
+    kept = np.empty(int(lengths[first].sum()), dtype=np.int32)
+    pos = 0
+    for p in range(len(parts)):
+        rows = slice(part_row0[p], part_row0[p] + len(part_lengths[p]))
+        piece = parts[p] if keep[rows].all() else parts[p][np.repeat(keep[rows], part_lengths[p])]
+        kept[pos : pos + len(piece)] = piece
+        pos += len(piece)
+        parts[p] = piece[:0]  # free the tile's pairs as soon as they are copied
+    return merged_from_groups(kept, lengths[first], m, group, weights, codes[first])
 
 
 def _unique_rows(block: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

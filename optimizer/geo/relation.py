@@ -92,6 +92,23 @@ class MergedCoverage:
         return self.matrix.shape[0]
 
 
+def bool_csr(indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> sp.csr_array:
+    """Boolean CSR from sorted per-row ``indices`` and ``indptr`` without copying them.
+
+    Both get the same index dtype (int32 whenever it fits), which scipy otherwise enforces
+    by copying (doubling the memory of a large relation).
+    """
+    big = max(int(indptr[-1]) if len(indptr) else 0, *shape) >= np.iinfo(np.int32).max
+    dtype = np.int64 if big else np.int32
+    matrix = sp.csr_array(
+        (np.ones(len(indices), dtype=bool), indices.astype(dtype, copy=False), indptr.astype(dtype, copy=False)),
+        shape=shape,
+        copy=False,
+    )
+    matrix.has_sorted_indices = True
+    return matrix
+
+
 @lru_cache(maxsize=8)
 def _column_hashes(m: int) -> np.ndarray:
     """Fixed pseudo-random 64-bit code of each column (seeded: results are reproducible)."""
@@ -125,6 +142,69 @@ def _merge_rows_exact(indices: np.ndarray, indptr: np.ndarray, codes: np.ndarray
     return group
 
 
+def group_by_hash(codes: np.ndarray, lengths: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows with equal (code, length, set hash); groups numbered by their first row.
+
+    Returns ``(group, first)``: the group of every row and the first row of every group.
+    Equal keys only *suggest* equal sets; callers confirm with :func:`same_segments`.
+    """
+    n = len(codes)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.lexsort((hashes, lengths, codes))
+    hs, ls, cs = hashes[order], lengths[order], codes[order]
+    new = np.r_[True, (hs[1:] != hs[:-1]) | (ls[1:] != ls[:-1]) | (cs[1:] != cs[:-1])]
+    label = np.empty(n, dtype=np.int64)
+    label[order] = np.cumsum(new) - 1
+    first = order[new]
+    rank = np.argsort(first, kind="stable")
+    remap = np.empty_like(rank)
+    remap[rank] = np.arange(len(rank))
+    return remap[label], first[rank]
+
+
+def same_segments(indices: np.ndarray, indptr: np.ndarray, rows: np.ndarray, others: np.ndarray) -> bool:
+    """True when each row in ``rows`` has exactly the columns of its row in ``others``
+    (rows of equal length, as :func:`group_by_hash` guarantees)."""
+    count = np.diff(indptr)[rows].astype(np.int64)
+    offs = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    return bool(
+        np.array_equal(indices[np.repeat(indptr[rows], count) + offs], indices[np.repeat(indptr[others], count) + offs])
+    )
+
+
+def first_rows(group: np.ndarray) -> np.ndarray:
+    """First row of each group (groups numbered 0..g-1)."""
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    first = np.full(n_groups, len(group), dtype=np.int64)
+    np.minimum.at(first, group, np.arange(len(group)))
+    return first
+
+
+def merged_from_groups(
+    kept_indices: np.ndarray,
+    kept_lengths: np.ndarray,
+    m: int,
+    group: np.ndarray,
+    weights: np.ndarray,
+    key: np.ndarray,
+) -> MergedCoverage:
+    """Assemble a :class:`MergedCoverage` from the groups' column lists (in group order)."""
+    n_groups = len(kept_lengths)
+    w = np.asarray(weights, dtype=float)
+    if w.ndim == 1:
+        w = w[:, None]
+    indptr = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(kept_lengths, out=indptr[1:])
+    merged_w = np.column_stack([np.bincount(group, weights=w[:, k], minlength=n_groups) for k in range(w.shape[1])])
+    return MergedCoverage(
+        matrix=bool_csr(kept_indices, indptr, (n_groups, m)),
+        weights=merged_w.reshape(n_groups, w.shape[1]),
+        group=group,
+        key=np.asarray(key, dtype=np.int64),
+    )
+
+
 def merge_row_segments(
     indices: np.ndarray,
     indptr: np.ndarray,
@@ -135,55 +215,28 @@ def merge_row_segments(
 ) -> MergedCoverage:
     """Merge rows given as CSR segments (column indices sorted within each row).
 
-    ``hashes`` are the rows' :func:`row_hashes` when the caller already has them.
-
-    Rows are grouped by (code, length, 64-bit set hash) with one sort, then every merged
-    row is compared element by element with its group's first row; only if a hash
-    collision is found does the exact byte-string grouping run instead. Groups are
-    numbered in order of their first row.
+    Rows are grouped by (code, length, 64-bit set hash) with one sort (``hashes`` are the
+    rows' :func:`row_hashes` when the caller already has them), then every merged row is
+    compared element by element with its group's first row; only if a hash collision is
+    found does the exact byte-string grouping run instead. Groups are numbered in order
+    of their first row.
     """
     n = len(indptr) - 1
-    w = np.asarray(weights, dtype=float)
-    if w.ndim == 1:
-        w = w[:, None]
     codes = np.asarray(codes, dtype=np.int64)
     lengths = np.diff(indptr).astype(np.int64)
-    if n == 0:
-        group = np.zeros(0, dtype=np.int64)
+    h = row_hashes(indices, indptr, m) if hashes is None else np.asarray(hashes, dtype=np.uint64)
+    group, first = group_by_hash(codes, lengths, h)
+    dup = np.flatnonzero(first[group] != np.arange(n))
+    if dup.size and not same_segments(indices, indptr, dup, first[group[dup]]):
+        group = _merge_rows_exact(indices, indptr, codes)
+        first = first_rows(group)
+    if len(first) == n:
+        kept = indices
     else:
-        h = row_hashes(indices, indptr, m) if hashes is None else np.asarray(hashes, dtype=np.uint64)
-        order = np.lexsort((h, lengths, codes))
-        hs, ls, cs = h[order], lengths[order], codes[order]
-        new = np.r_[True, (hs[1:] != hs[:-1]) | (ls[1:] != ls[:-1]) | (cs[1:] != cs[:-1])]
-        label = np.empty(n, dtype=np.int64)
-        label[order] = np.cumsum(new) - 1
-        first = order[new]
-        rank = np.argsort(first, kind="stable")
-        remap = np.empty_like(rank)
-        remap[rank] = np.arange(len(rank))
-        group = remap[label]
-        first = first[rank]
-        dup = np.flatnonzero(first[group] != np.arange(n))
-        if dup.size:
-            rep = first[group[dup]]
-            count = lengths[dup]
-            offs = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-            same = np.array_equal(
-                indices[np.repeat(indptr[dup], count) + offs], indices[np.repeat(indptr[rep], count) + offs]
-            )
-            if not same:
-                group = _merge_rows_exact(indices, indptr, codes)
-    n_groups = int(group.max()) + 1 if n else 0
-    first = np.full(n_groups, n, dtype=np.int64)
-    np.minimum.at(first, group, np.arange(n))
-    keep = np.zeros(n, dtype=bool)
-    keep[first] = True
-    new_indices = indices[np.repeat(keep, lengths)]
-    new_indptr = np.zeros(n_groups + 1, dtype=indptr.dtype)
-    np.cumsum(lengths[first], out=new_indptr[1:])
-    merged_w = np.column_stack([np.bincount(group, weights=w[:, k], minlength=n_groups) for k in range(w.shape[1])])
-    matrix = sp.csr_array((np.ones(len(new_indices), dtype=bool), new_indices, new_indptr), shape=(n_groups, m))
-    return MergedCoverage(matrix=matrix, weights=merged_w.reshape(n_groups, w.shape[1]), group=group, key=codes[first])
+        keep = np.zeros(n, dtype=bool)
+        keep[first] = True
+        kept = indices[np.repeat(keep, lengths)]
+    return merged_from_groups(kept, lengths[first], m, group, weights, codes[first])
 
 
 def merge_identical_rows(

@@ -20,7 +20,7 @@ from optimizer.output import to_jsonable
 from optimizer.report import charts as ch
 from optimizer.report.mapdata import demand_payload, regions_geojson, script_json, units_payload
 from optimizer.report.page import LEAFLET_VERSION, Column, cards, esc, figure, fmt, kv, page, table
-from optimizer.report.status import STATUS_COLORS, STATUS_LABELS, STATUSES, unit_status
+from optimizer.report.status import DRAW_ORDER, STATUS_COLORS, STATUS_LABELS, STATUSES, unit_status
 
 MAX_UNIT_ROWS = 5_000
 """Unit rows shown in the page; the rest are in ``selection.csv`` (stated under the table)."""
@@ -119,6 +119,7 @@ def map_json(run: Any) -> str:
         "units": units_payload(run.units),
         "demand": demand_payload(getattr(run, "demand", None)),
         "statuses": list(STATUSES),
+        "draw_order": list(DRAW_ORDER),
         "labels": STATUS_LABELS,
         "colors": STATUS_COLORS,
         "attribution": _attribution(run),

@@ -16,7 +16,10 @@ import numpy as np
 import pandas as pd
 
 STATUSES = ("new", "kept", "dropped", "candidate")
-"""Statuses in drawing order (the last is drawn first, underneath)."""
+"""Statuses in legend and table order."""
+
+DRAW_ORDER = ("candidate", "kept", "new", "dropped")
+"""Map layers from the bottom up: dropped contracts, the news a reader looks for, on top."""
 
 STATUS_LABELS = {
     "new": "new contract",

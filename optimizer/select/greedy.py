@@ -13,8 +13,8 @@ heap keeps stale ratios and only the top is recomputed (Minoux 1978).
 
 Before the budgeted phase, the greedy meets the side constraints it can: ratio
 standards (cheapest units of the region first), then floors and a coverage target
-(largest reduction of the remaining shortfalls per unit of cost). The answer is a
-heuristic: it is labelled ``heuristic`` with its gap to the LP bound, and it is used as
+(largest reduction of the remaining shortfalls per unit of cost). In the plain budgeted case a local search then applies improving "add" and "swap one
+unit for another" moves (:func:`swap_search`). The answer is a heuristic: it is labelled ``heuristic`` with its gap to the LP bound, and it is used as
 the warm start of the exact solve.
 """
 
@@ -82,7 +82,58 @@ def greedy_select(problem: SelectionProblem, red: Reduction, spec: ModelSpec) ->
             if single[k] > gained + 1e-9:
                 st.chosen = before.copy()
                 st.chosen[alone[k]] = True
+        if not quality and spec.floors is None and spec.ratio_units is None and spec.budget is not None:
+            st.chosen = swap_search(red.rows.matrix, weights, cost, spec.budget, st.chosen, red.must_keep)
     return st.chosen
+
+
+def swap_search(
+    matrix: sp.csr_array,
+    weights: np.ndarray,
+    cost: np.ndarray,
+    budget: float,
+    chosen: np.ndarray,
+    fixed: np.ndarray,
+    *,
+    max_rounds: int = 500,
+    max_pairs: int = 20_000_000,
+) -> np.ndarray:
+    """Local search for budgeted coverage: apply the best "add" or "swap one for one"
+    move until none improves (first-improvement on the best move of each round).
+
+    With ``n`` the number of selected units reaching a row, dropping ``i`` loses the rows
+    where ``n = 1`` and ``i`` reaches them; adding ``j`` gains the rows with ``n = 0`` it
+    reaches; a swap ``i -> j`` gains ``gain_j - loss_i + overlap(j, i)`` where the overlap
+    is the weight of the rows only ``i`` covers that ``j`` also reaches (a sparse product).
+    """
+    a = sp.csc_array(matrix, dtype=float)
+    chosen = chosen.copy()
+    for _ in range(max_rounds):
+        count = a @ chosen.astype(float)
+        gain = a.T @ (weights * (count == 0))
+        left = budget - float(cost[chosen].sum())
+        add_ok = ~chosen & (cost <= left + 1e-9) & (gain > 1e-9)
+        if add_ok.any():
+            j = int(np.flatnonzero(add_ok)[np.argmax(gain[add_ok])])
+            chosen[j] = True
+            continue
+        out = np.flatnonzero(chosen & ~fixed)
+        into = np.flatnonzero(~chosen & (gain > 1e-9))
+        if not len(out) or not len(into) or len(out) * len(into) > max_pairs:
+            break
+        unique_w = weights * (count == 1)
+        loss = a[:, out].T @ unique_w
+        only = sp.csc_array(a[:, out].multiply(unique_w[:, None]))
+        overlap = (a[:, into].T @ only).toarray()
+        delta = gain[into][:, None] - loss[None, :] + overlap
+        delta[cost[into][:, None] - cost[out][None, :] > left + 1e-9] = -np.inf
+        k = int(np.argmax(delta))
+        if delta.flat[k] <= 1e-9 * max(1.0, float(weights.sum())) * 1e-3:
+            break
+        jj, ii = divmod(k, len(out))
+        chosen[out[ii]] = False
+        chosen[into[jj]] = True
+    return chosen
 
 
 def _take(csc, scores, st: _State, j: int, cost) -> None:

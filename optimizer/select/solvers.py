@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
@@ -75,6 +75,10 @@ PULP_STATUS = {
 """pulp (status, sol_status) -> outcome; unlisted pairs are errors."""
 
 SOLVER_ALIASES = {"highs": "highs", "cbc": "PULP_CBC_CMD"}
+
+NEIGHBOURHOOD = 150
+"""Units freed, besides the LP's fractional ones, in the second incumbent search (those
+with the smallest reduced costs: the likeliest to change)."""
 
 
 class SolverError(OptimizerError):
@@ -149,7 +153,7 @@ def solve_model(
 
 def lp_bound(model: LinearModel, time_limit: float | None = None) -> float | None:
     """Objective of the LP relaxation (a valid bound), or None if not solved in time."""
-    out = _solve_highs(model.relaxed(), time_limit, 0.0, None, True)
+    out = _run_highs(model.relaxed(), time_limit, 0.0, None, False, primal=True)[0]
     return out.objective if out.status == "optimal" else None
 
 
@@ -178,18 +182,21 @@ def _highs_lp(model: LinearModel) -> highspy.HighsLp:
     return lp
 
 
-def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
+def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *, abs_gap=1e-9, primal=False):
+    """One HiGHS run; returns the outcome and the column duals (reduced costs)."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", float(gap_rel))
-    h.setOptionValue("mip_abs_gap", 1e-9)
+    h.setOptionValue("mip_abs_gap", float(abs_gap))
     h.setOptionValue("presolve", "on" if presolve else "off")
+    if primal:
+        h.setOptionValue("simplex_strategy", 4)
     if time_limit is not None:
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
     h.passModel(_highs_lp(model))
-    if start is not None and model.integer.any():
+    if start_full is not None and model.integer.any():
         sol = highspy.HighsSolution()
-        sol.col_value = model.start_vector(np.asarray(start, dtype=float)[: model.n_x])
+        sol.col_value = start_full
         h.setSolution(sol)
     h.run()
     raw = h.getModelStatus()
@@ -198,12 +205,12 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
     if outcome == "error":
         raise SolverError(f"HiGHS failed: {h.modelStatusToString(raw)}")
     has_solution = info.primal_solution_status == 2
-    values = np.asarray(h.getSolution().col_value) if has_solution else None
+    solution = h.getSolution()
+    values = np.asarray(solution.col_value) if has_solution else None
+    duals = np.asarray(solution.col_dual) if (has_solution and not model.integer.any()) else None
     objective = float(info.objective_function_value) if has_solution else None
     is_mip = bool(model.integer.any())
     bound = float(info.mip_dual_bound) if is_mip else objective
-    if outcome == "optimal" and not is_mip:
-        bound = objective
     if outcome == "limit":
         outcome = "time_limit" if has_solution else "no_solution"
     if outcome == "infeasible":
@@ -211,7 +218,129 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
     gap = 0.0 if (outcome == "optimal" and gap_rel == 0) else relative_gap(objective, bound)
     if outcome == "optimal" and gap is None:
         gap = 0.0
-    return SolveOutcome(outcome, values, objective, bound, gap, "highs", h.modelStatusToString(raw), 0.0)
+    return SolveOutcome(outcome, values, objective, bound, gap, "highs", h.modelStatusToString(raw), 0.0), duals
+
+
+def _feasible(model: LinearModel, v: np.ndarray, tol: float = 1e-6) -> bool:
+    if np.any(v < model.col_lower - tol) or np.any(v > model.col_upper + tol):
+        return False
+    act = model.matrix @ v
+    scale = tol * np.maximum(1.0, np.abs(act))
+    return bool(np.all(act >= model.row_lower - scale) and np.all(act <= model.row_upper + scale))
+
+
+def integral_objective(model: LinearModel) -> bool:
+    """True when every optimal value is an integer: integer coefficients, and the only
+    continuous columns with a coefficient are coverage indicators (0/1 at an optimum)."""
+    nz = np.flatnonzero(model.objective)
+    coef = model.objective[nz]
+    if not np.all(np.abs(coef - np.round(coef)) < 1e-9) or abs(model.offset - round(model.offset)) > 1e-9:
+        return False
+    continuous = nz[~model.integer[nz]]
+    if not len(continuous):
+        return True
+    if model.completion is None:
+        return False
+    n_ind = model.completion[1].shape[0]
+    return bool(np.all((continuous >= model.n_x) & (continuous < model.n_x + n_ind)))
+
+
+def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
+    """LP first, then a MIP on what the LP leaves open (exact).
+
+    1. Solve the LP relaxation (primal simplex): its value is a valid bound.
+    2. Incumbent: the warm start, improved by a small MIP over the LP's fractional units
+       only (the other units fixed at their integral LP values; RINS-style).
+    3. If the incumbent meets the bound (for integral objectives: the bound rounded
+       down), it is proven optimal: done.
+    4. Otherwise, reduced-cost fixing: a unit at a bound in the LP whose reduced cost
+       exceeds the gap ``bound - incumbent`` cannot move in any better solution; it is
+       fixed, and HiGHS solves the remaining MIP from the incumbent. Both bounds hold for
+       the original model, so the reported gap is a proven one.
+    """
+    if not model.integer.any():
+        return _run_highs(model, time_limit, gap_rel, None, presolve)[0]
+    t0 = time.perf_counter()
+
+    def left():
+        return None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.0)
+
+    sign = 1.0 if model.maximize else -1.0
+    integral = integral_objective(model)
+    abs_gap = 1.0 - 1e-6 if integral else 1e-9
+    lp, duals = _run_highs(model.relaxed(), left(), 0.0, None, False, primal=True)
+    if lp.status == "infeasible":
+        return lp
+    incumbent = None
+    if start is not None:
+        v = model.start_vector(np.asarray(start, dtype=float)[: model.n_x])
+        if _feasible(model, v):
+            incumbent = v
+    if lp.status != "optimal" or duals is None:
+        return _run_highs(model, left(), gap_rel, incumbent, presolve, abs_gap=abs_gap)[0]
+    bound = lp.objective
+    x_lp = lp.values
+    is_int = model.integer
+    frac = is_int & (np.abs(x_lp - np.round(x_lp)) > 1e-6)
+    if not frac.any():
+        candidate = x_lp.copy()
+        candidate[is_int] = np.round(candidate[is_int])
+        if _feasible(model, candidate):
+            incumbent = _better(model, incumbent, candidate, sign)
+    else:
+        order = np.argsort(np.abs(duals) + np.where(is_int, 0.0, np.inf), kind="stable")
+        for extra in (0, NEIGHBOURHOOD):
+            free = frac.copy()
+            free[order[: int(frac.sum()) + extra]] = True
+            free &= is_int
+            sub = replace(
+                model,
+                col_lower=np.where(is_int & ~free, np.round(x_lp), model.col_lower),
+                col_upper=np.where(is_int & ~free, np.round(x_lp), model.col_upper),
+            )
+            limit = left()
+            cap = max(2.0, 5.0 * (time.perf_counter() - t0))
+            sub_out, _ = _run_highs(sub, cap if limit is None else min(cap, 0.25 * limit), gap_rel, None, True, abs_gap=abs_gap)
+            if sub_out.values is not None and _feasible(model, sub_out.values):
+                incumbent = _better(model, incumbent, sub_out.values, sign)
+
+    def done(values, status, best_bound, raw):
+        obj = model.value(values)
+        gap = 0.0 if status == "optimal" else relative_gap(obj, best_bound)
+        return SolveOutcome(status, values, obj, best_bound if status != "optimal" else obj, gap, "highs", raw, 0.0)
+
+    if incumbent is not None:
+        inc_value = model.value(incumbent)
+        closed_bound = math.floor(sign * bound + 1e-6) if integral else sign * bound
+        if sign * inc_value >= closed_bound - 1e-9 * max(1.0, abs(bound)) - (gap_rel * abs(inc_value)):
+            return done(incumbent, "optimal", bound, "Optimal (LP bound reached)")
+        slack = sign * (bound - inc_value) * (1 + 1e-7) + 1e-6
+        at_lo = is_int & (x_lp <= model.col_lower + 1e-9) & (np.abs(duals) > slack)
+        at_up = is_int & (x_lp >= model.col_upper - 1e-9) & (np.abs(duals) > slack)
+        lower = np.where(at_up, model.col_upper, model.col_lower)
+        upper = np.where(at_lo, model.col_lower, model.col_upper)
+        consistent = np.all(incumbent >= lower - 1e-9) and np.all(incumbent <= upper + 1e-9)
+        model_fixed = replace(model, col_lower=lower, col_upper=upper) if consistent else model
+    else:
+        model_fixed = model
+    out, _ = _run_highs(model_fixed, left(), gap_rel, incumbent, True, abs_gap=abs_gap)
+    if out.values is None:
+        if incumbent is not None:
+            return done(incumbent, "time_limit", bound, out.raw_status)
+        return replace(out, bound=bound)
+    best_bound = bound if out.bound is None else (min(bound, out.bound) if model.maximize else max(bound, out.bound))
+    values = out.values
+    if incumbent is not None and sign * model.value(incumbent) > sign * model.value(values) + 1e-9:
+        values = incumbent
+    if out.status == "optimal":
+        return done(values, "optimal", best_bound, out.raw_status)
+    return done(values, "time_limit", best_bound, out.raw_status)
+
+
+def _better(model, a, b, sign):
+    if a is None:
+        return b
+    return b if sign * model.value(b) > sign * model.value(a) else a
 
 
 def _pulp_names(names: list[str], prefix: str) -> list[str]:

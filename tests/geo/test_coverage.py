@@ -158,3 +158,28 @@ def test_travel_table_errors(small, write_csv, text, match):
     with pytest.raises(InputError, match=match) as err:
         coverage_from_table(write_csv("od.csv", text), demand, units, 30)
     assert "od.csv" in str(err.value)
+
+
+def test_merged_build_survives_hash_collisions(monkeypatch, rng):
+    """Forcing every row hash to 0 makes all cross-tile groups collide: the element-wise
+    check must catch it and fall back to the exact grouping."""
+    from optimizer.geo import coverage as coverage_module
+
+    dlon, dlat = random_points(rng, 1500, 50.0, 36.0, 40.0)
+    ulon, ulat = random_points(rng, 60, 50.0, 36.0, 40.0)
+    demand, units = make_demand(dlon, dlat), make_units(ulon, ulat)
+    full = coverage_within(demand, units, 6.0)
+    monkeypatch.setattr(coverage_module, "row_hashes", lambda idx, offsets, m: np.zeros(len(offsets) - 1, dtype=np.uint64))
+    built = merged_coverage_within(demand, units, 6.0)
+    np.testing.assert_array_equal(built.merged.matrix.toarray()[built.merged.group], full.matrix.toarray())
+    assert built.merged.n_groups == merge_identical_rows(full.matrix, np.ones(1500)).n_groups
+
+
+def test_no_units_and_isolated_points():
+    demand = make_demand([50.0, 10.0], [36.0, -20.0], [5.0, 7.0])
+    cov = coverage_within(demand, make_units([], []), 10.0)
+    assert cov.matrix.shape == (2, 0) and cov.n_pairs == 0
+    built = merged_coverage_within(demand, make_units([], []), 10.0)
+    assert built.merged.n_groups == 1 and built.merged.weights[0].tolist() == [12.0, 12.0]
+    built = merged_coverage_within(demand, make_units([50.0], [36.0]), 10.0)
+    assert built.merged.matrix.toarray().tolist() == [[True], [False]]

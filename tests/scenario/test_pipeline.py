@@ -145,3 +145,41 @@ def test_run_scenario_raises_every_input_problem(tiny):
     text = str(info.value)
     assert "column 'cost': expected a number, found 'x'" in text
     assert "key 'selection.exclude'" in text
+
+
+def test_ratio_standards_per_region_follow_the_majority_kind():
+    """A region's standard is its majority kind's; per-service values add up."""
+    from optimizer.pipeline import _ratio_per_region
+
+    demand = pd.DataFrame(
+        {
+            "region": ["A", "A", "B", "B", "C"],
+            "kind": ["urban", "rural", "rural", "rural", None],
+            "population": [900.0, 100.0, 50.0, 60.0, 10.0],
+        }
+    )
+    standards = {"urban": {"lab": 2.0, "imaging": 1.0}, "rural": 0.5, "default": 0.25}
+    units = pd.DataFrame({"service": ["lab", "imaging"]})
+    assert _ratio_per_region(standards, demand, units) == {"A": 3.0, "B": 0.5, "C": 0.25}
+    assert _ratio_per_region({"urban": 1.0}, demand, pd.DataFrame()) == {"A": 1.0}
+    assert _ratio_per_region(None, demand, pd.DataFrame()) is None
+
+
+def test_progress_is_shown_unless_quiet(cli, tmp_path, fast_demo):
+    res = cli("run", fast_demo, "--out", tmp_path / "a")
+    assert res.code == 0
+    assert "- selecting contracts" in res.stderr and "coverage share" in res.stdout
+    res = cli("run", fast_demo, "--out", tmp_path / "b", "--quiet")
+    assert res.code == 0
+    assert res.stdout == "" and "selecting" not in res.stderr
+
+
+def test_ratio_standard_for_an_unknown_service_is_reported(cli, tmp_path):
+    from .conftest import DEMO
+
+    path = write_scenario(
+        tmp_path, f'extends = "{DEMO.as_posix()}"\nname = "r"\n[selection]\nratio_standards = {{ urban = {{ dental = 1.0 }} }}\n'
+    )
+    res = cli("validate", path)
+    assert res.code == 2
+    assert "key 'selection.ratio_standards': expected services among ['imaging', 'lab'], found ['dental']" in res.stderr

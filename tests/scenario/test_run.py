@@ -288,3 +288,14 @@ def test_travel_table_and_precomputed_score(cli, tmp_path):
     sel = pd.read_csv(tmp_path / "run" / "selection.csv").set_index("unit_id")
     assert sel.loc["a", "rank"] == 1 and sel.loc["b", "rank"] == 3
     assert not (tmp_path / "run" / "report.html").exists()
+
+
+def test_force_with_a_failing_run_keeps_the_old_folder(cli, tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "old.txt").write_text("from an earlier run")
+    path = write_scenario(tmp_path / "s", f'extends = "{DEMO.as_posix()}"\nname = "x"\n[selection]\nbudget = 1000\nfloors = 1.0\n')
+    res = cli("run", path, "--out", folder, "--quiet", "--force")
+    assert res.code == 2
+    assert (folder / "old.txt").read_text() == "from an earlier run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "s"]

@@ -119,3 +119,38 @@ def test_shipped_scenarios_load():
         s = load_scenario(Path(DEMO.parent.parent / name / "scenario.toml"))
         assert s.name == name
         assert s.units.file.is_file() and s.demand.file.is_file() and s.regions.file.is_file()
+
+
+def test_group_ahp_weights_resolve_against_the_file_that_states_them(tmp_path):
+    """Two experts' consistent matrices a_ij = w_i / w_j; group AHP (element-wise geometric
+    mean, AIJ) of consistent matrices is consistent with weights proportional to
+    sqrt(w1 * w2) (Saaty; Forman & Peniwati 1998), computed here independently."""
+    import numpy as np
+    import pandas as pd
+
+    from optimizer.pipeline import run_scenario
+
+    dims = ["demographic", "economic", "culturalization", "specialization", "physical",
+            "personnel", "performance", "marketing", "satisfaction", "external"]  # fmt: skip
+    w1 = np.array([9, 8, 3, 3, 2, 4, 2, 4, 6, 8], dtype=float)
+    w2 = np.array([7, 9, 2, 4, 2, 3, 3, 5, 5, 9], dtype=float)
+    base_dir = tmp_path / "base"
+    base_dir.mkdir()
+    for name, w in (("e1.csv", w1), ("e2.csv", w2)):
+        pd.DataFrame(w[:, None] / w[None, :], index=dims, columns=dims).to_csv(base_dir / name)
+    write_scenario(
+        base_dir,
+        f'name = "b"\n[units]\nfile = "{(DEMO_DATA / "units.csv").as_posix()}"\n'
+        f'[demand]\nfile = "{(DEMO_DATA / "demand.csv").as_posix()}"\n'
+        f'[regions]\nfile = "{(DEMO_DATA / "regions.geojson").as_posix()}"\n'
+        '[criteria]\ncolumns = ["demographic", "economic", "culturalization", "specialization", "performance", "marketing", "satisfaction", "external"]\n'
+        'indicators = { clinic_appearance = "theme:13", structure_size = "theme:14", structural_conditions = "theme:15", '
+        'physical_conditions = "theme:16", academic_literacy = "theme:17", training_courses = "theme:18" }\n'
+        '[scoring]\nweights = "ahp:e1.csv,e2.csv"\n[selection]\nbudget = 65000\n[outputs]\nreport = false\n',
+        "base.toml",
+    )
+    variant = write_scenario(tmp_path / "elsewhere", 'extends = "../base/base.toml"\nname = "v"\n', "v.toml")
+    run = run_scenario(load_scenario(variant))
+    expected = np.sqrt(w1 * w2) / np.sqrt(w1 * w2).sum()
+    np.testing.assert_allclose(run.weights.reindex(dims).to_numpy(), expected, rtol=1e-9)
+    assert str((base_dir / "e1.csv").resolve()) in run.inputs and str((base_dir / "e2.csv").resolve()) in run.inputs

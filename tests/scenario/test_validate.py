@@ -75,3 +75,12 @@ def test_unknown_key_in_a_section_is_reported_with_the_allowed_keys(cli, tmp_pat
     res = cli("validate", path)
     assert res.code == 2
     assert "key 'selection.budjet': unknown key; expected one of budget, capacity, exclude" in res.stderr
+
+
+def test_unreadable_scenario_is_a_problem_in_json(cli, tmp_path):
+    bad = write_scenario(tmp_path, 'name = "x"\n[units\n')
+    res = cli("validate", bad, "--json")
+    assert res.code == 2
+    doc = res.json()
+    assert doc["valid"] is False
+    assert doc["problems"] == [f"{bad.resolve()}: expected valid TOML: Expected ']' at the end of a table declaration (at line 2, column 7)"]

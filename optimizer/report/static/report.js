@@ -128,10 +128,11 @@
     if (afterName) baseLayers[afterName].addTo(map);
 
     var groups = {};
-    data.statuses.slice().reverse().forEach(function (s) { groups[s] = L.layerGroup(); });
+    var big = data.units.length > 400 ? 0.65 : 1;
+    data.draw_order.forEach(function (s) { groups[s] = L.layerGroup(); });
     data.units.forEach(function (u) {
       var m = L.circleMarker([u.lat, u.lon], {
-        radius: u.status === "candidate" ? 4 : 6, weight: 1, color: "#222",
+        radius: big * (u.status === "candidate" ? 4 : 6), weight: 1, color: "#222",
         fillColor: data.colors[u.status], fillOpacity: u.status === "candidate" ? 0.6 : 0.95,
         className: "unit-marker unit-" + u.status
       });
@@ -139,7 +140,7 @@
       m.addTo(groups[u.status]);
       bounds.extend([u.lat, u.lon]);
     });
-    data.statuses.slice().reverse().forEach(function (s) {
+    data.draw_order.forEach(function (s) {
       var n = groups[s].getLayers().length;
       if (n) {
         groups[s].addTo(map);
