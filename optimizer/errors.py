@@ -45,7 +45,10 @@ class InputError(OptimizerError, ValueError):
             where.append(f"column {self.column!r}")
         text = self.message
         if self.found is not None:
-            text += f", found {self.found!r}"
+            found = self.found
+            if type(found).__module__ == "numpy" and hasattr(found, "item"):
+                found = found.item()  # show 3, not np.int64(3)
+            text += f", found {found!r}"
         if where:
             text = ", ".join(where) + ": " + text
         if self.file is not None:

@@ -58,10 +58,10 @@ SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "b": 1e9}
 def _money(text: str, spec: str, what: str) -> float:
     m = re.fullmatch(r"\s*([0-9][0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9]+)?)\s*([kKmMgGbB]?)\s*", text)
     if not m:
-        raise InputError(f"expected {what} as a non-negative number (optionally with k, M or G)", column="--budgets", found=spec)
+        raise InputError(f"option --budgets: expected {what} as a non-negative number (optionally with k, M or G)", found=spec)
     value = float(m.group(1).replace("_", "")) * SUFFIXES[m.group(2).lower()]
     if not math.isfinite(value):
-        raise InputError(f"expected a finite {what}", column="--budgets", found=spec)
+        raise InputError(f"option --budgets: expected a finite {what}", found=spec)
     return value
 
 
@@ -80,16 +80,16 @@ def parse_budgets(spec: str) -> np.ndarray:
     if ":" in spec:
         parts = spec.split(":")
         if len(parts) != 3:
-            raise InputError("expected START:STOP:N (e.g. 1M:5M:20) or a comma list of budgets", column="--budgets", found=spec)
+            raise InputError("option --budgets: expected START:STOP:N (e.g. 1M:5M:20) or a comma list of budgets", found=spec)
         start, stop = _money(parts[0], spec, "START"), _money(parts[1], spec, "STOP")
         if not re.fullmatch(r"\s*[0-9]+\s*", parts[2]) or int(parts[2]) < 2:
-            raise InputError("expected N, the number of budgets, as a whole number >= 2", column="--budgets", found=spec)
+            raise InputError("option --budgets: expected N, the number of budgets, as a whole number >= 2", found=spec)
         if stop <= start:
-            raise InputError("expected START < STOP", column="--budgets", found=spec)
+            raise InputError("option --budgets: expected START < STOP", found=spec)
         return np.linspace(start, stop, int(parts[2]))
     items = [p for p in spec.split(",")]
     if not spec or any(not p.strip() for p in items):
-        raise InputError("expected START:STOP:N (e.g. 1M:5M:20) or a comma list of budgets", column="--budgets", found=spec)
+        raise InputError("option --budgets: expected START:STOP:N (e.g. 1M:5M:20) or a comma list of budgets", found=spec)
     values = np.unique([_money(p, spec, "a budget") for p in items])
     return values.astype(float)
 
@@ -109,7 +109,7 @@ def parse_targets(spec: str | None) -> tuple[float, ...]:
         m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(%?)\s*", part)
         value = float(m.group(1)) / (100.0 if m.group(2) else 1.0) if m else math.nan
         if not (0.0 < value <= 1.0):
-            raise InputError("expected coverage targets as shares in (0, 1] or percentages, e.g. 0.8,0.9", column="--targets", found=part.strip())
+            raise InputError("option --targets: expected coverage targets as shares in (0, 1] or percentages, e.g. 0.8,0.9", found=part.strip())
         out.append(value)
     return tuple(sorted(set(out)))
 
@@ -258,7 +258,7 @@ def _run_dask(inputs: SweepInputs, tasks: Sequence[tuple[str, float]], address: 
     try:
         client = Client(address, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError("could not connect to the Dask scheduler", column="--dask", found=f"{address} ({exc})") from None
+        raise InputError("option --dask: could not connect to the Dask scheduler", found=f"{address} ({exc})") from None
     try:
         with client.as_current():
             remote = client.scatter(inputs, broadcast=True, hash=False)
@@ -507,13 +507,13 @@ def sweep(
 
 def _check_request(budgets: np.ndarray, targets: tuple[float, ...], workers: int, dask_address: str | None) -> None:
     if len(budgets) == 0 or not np.all(np.isfinite(budgets)) or budgets[0] < 0:
-        raise InputError("expected at least one finite, non-negative budget", column="--budgets", found=budgets.tolist())
+        raise InputError("option --budgets: expected at least one finite, non-negative budget", found=budgets.tolist())
     if any(not (0.0 < t <= 1.0) for t in targets):
-        raise InputError("expected coverage targets in (0, 1]", column="--targets", found=list(targets))
+        raise InputError("option --targets: expected coverage targets in (0, 1]", found=list(targets))
     if workers < 1:
-        raise InputError("expected a number of workers >= 1", column="--workers", found=workers)
+        raise InputError("option --workers: expected a number of workers >= 1", found=workers)
     if dask_address and workers > 1:
-        raise InputError("expected either --workers (local processes) or --dask (a Dask cluster), not both", column="--workers", found=workers)
+        raise InputError("option --workers: expected either --workers (local processes) or --dask (a Dask cluster), not both", found=workers)
 
 
 def sweep_inputs(
@@ -543,6 +543,7 @@ def write_sweep(folder: str | Path, result: SweepResult) -> None:
     from optimizer.report import write_sweep_report
 
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     result.frontier.to_csv(folder / "frontier.csv")
     result.changes.to_csv(folder / "entering.csv", index=False)
     if len(result.targets):

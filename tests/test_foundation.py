@@ -81,3 +81,9 @@ def test_cli_without_arguments_shows_help(cli):
     res = cli()
     assert res.code in (0, 2)
     assert "Usage" in res.stdout + res.stderr
+
+
+def test_numpy_scalars_print_as_plain_values():
+    df = pd.DataFrame({"population": [5, -3]})
+    with pytest.raises(InputError, match=r"found -3$"):
+        numeric_column(df, "population", minimum=0)

@@ -2,6 +2,7 @@
 
 ``optimizer access --units U --demand D [--regions R | --region-col COL]
 (--radius-km X | --distances OD.csv --max-distance X) [--supply-col COL]
+[--reach-by-kind K=KM,...] [--reach-by-service S=KM,...]
 [--decay step:10=1,20=0.68,30=0.22 | --decay gaussian:SIGMA] [--need COL=W,...]
 [--standards S.csv] [--out DIR] [--json]``
 """
@@ -41,15 +42,28 @@ out_console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _parse_reach(radius_km: float, by_kind: str | None) -> Reach:
-    if not by_kind:
-        return Reach.parse(radius_km)
-    spec: dict[str, object] = {"default": radius_km}
-    for part in by_kind.split(","):
+def _pairs(text: str, option: str) -> dict[str, str]:
+    out = {}
+    for part in text.split(","):
         name, sep, value = part.partition("=")
-        if not sep or not name.strip():
-            raise InputError("expected KIND=KM pairs in --reach-by-kind", column="--reach-by-kind", found=part.strip())
-        spec[name.strip()] = value.strip()
+        if not sep or not name.strip() or not value.strip():
+            raise InputError("expected NAME=KM pairs separated by commas", column=option, found=part.strip())
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _parse_reach(radius_km: float, by_kind: str | None, by_service: str | None) -> Reach:
+    """``--radius-km`` with optional overrides per region kind and per service.
+
+    A service's reach applies to every kind (it wins over a kind's reach).
+    """
+    if not np.isfinite(radius_km) or radius_km < 0:
+        raise InputError("expected a reach >= 0 km", column="--radius-km", found=radius_km)
+    spec: dict[str, object] = {"default": radius_km}
+    if by_kind:
+        spec.update(_pairs(by_kind, "--reach-by-kind"))
+    if by_service:
+        spec.update({name: {"default": km} for name, km in _pairs(by_service, "--reach-by-service").items()})
     return Reach.parse(spec)
 
 
@@ -65,6 +79,10 @@ def access(
     reach_by_kind: Annotated[
         str | None,
         typer.Option("--reach-by-kind", help="Reach per region kind, e.g. urban=10,rural=30 (km; read from the demand's --kind-col; default: none)."),
+    ] = None,
+    reach_by_service: Annotated[
+        str | None,
+        typer.Option("--reach-by-service", help="Reach per unit service, e.g. lab=10,imaging=40 (km; read from --service-col; default: none)."),
     ] = None,
     distances: Annotated[Path | None, typer.Option("--distances", help="Travel table (demand_id, unit_id, distance), CSV or Parquet.")] = None,
     max_distance: Annotated[float | None, typer.Option("--max-distance", help="Reach in the travel table's unit (with --distances).")] = None,
@@ -98,8 +116,8 @@ def access(
         raise InputError("--max-distance applies to --distances; use --radius-km for great-circle reach", column="--max-distance")
     if regions is not None and region_col is not None:
         raise InputError("expected either --regions or --region-col, not both", column="--regions/--region-col")
-    if reach_by_kind and distances is not None:
-        raise InputError("--reach-by-kind applies to --radius-km", column="--reach-by-kind")
+    if (reach_by_kind or reach_by_service) and distances is not None:
+        raise InputError("--reach-by-kind and --reach-by-service apply to --radius-km", column="--reach-by-kind")
 
     unit_set = load_units(units, id_col=units_id)
     demand_set = load_demand(demand, id_col=demand_id, population_col=population_col, need_weights=parse_need_weights(need))
@@ -142,10 +160,11 @@ def access(
         reach_value = float(max_distance)
         reach_text = f"travel table {distances} <= {max_distance:g}"
     else:
-        reach = _parse_reach(float(radius_km), reach_by_kind)
+        reach = _parse_reach(float(radius_km), reach_by_kind, reach_by_service)
         coverage = coverage_within(demand_set, unit_set, reach, kind_col=kind_col, service_col=service_col)
         reach_value = reach.maximum
-        reach_text = f"great-circle <= {radius_km:g} km" + (f" ({reach_by_kind})" if reach_by_kind else "")
+        overrides = ", ".join(t for t in (reach_by_kind, reach_by_service) if t)
+        reach_text = f"great-circle <= {radius_km:g} km" + (f" ({overrides})" if overrides else "")
     decay_rule = Decay.parse(decay) if decay else Decay.default(reach_value)
 
     adequacy_result = None

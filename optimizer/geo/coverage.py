@@ -29,10 +29,7 @@ sets are identical.
 
 from __future__ import annotations
 
-import os
-from collections import deque
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,18 +176,19 @@ def _tiles(lon: np.ndarray, lat: np.ndarray, reach_km: float) -> tuple[np.ndarra
     return order, np.r_[starts, len(order)]
 
 
-def _tile_jobs(
+def _tile_blocks(
     demand_xyz: np.ndarray,
     demand_lon: np.ndarray,
     demand_lat: np.ndarray,
+    unit_xyz: np.ndarray,
     unit_chord: np.ndarray,
     tree: cKDTree,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(rows, candidates)`` jobs covering every demand row once.
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield ``(rows, candidates, within)`` blocks covering every demand row once.
 
-    ``rows`` are demand positions of one tile (or a batch of one crowded tile) and
-    ``candidates`` the sorted positions of the units that may reach any of them. Rows
-    with no candidate at all come last, in one job with no candidates.
+    ``rows`` are demand positions, ``candidates`` sorted unit positions and ``within`` the
+    exact boolean block ``x_i . u_j >= 1 - c_j^2 / 2`` (chord ``<= c_j``). Rows with no
+    candidate at all come in one block with no columns.
     """
     max_chord = float(unit_chord.max()) if len(unit_chord) else 0.0
     order, bounds = _tiles(demand_lon, demand_lat, float(chord_to_km(max_chord)))
@@ -203,6 +201,7 @@ def _tile_jobs(
     offsets = np.linalg.norm(pts - np.repeat(centres, sizes, axis=0), axis=1)
     rho = np.maximum.reduceat(offsets, starts)
     candidates = tree.query_ball_point(centres, max_chord + rho + 1e-12, return_sorted=True, workers=-1)
+    threshold = 1.0 - unit_chord**2 / 2.0
     empty: list[np.ndarray] = []
     for t, (a, b) in enumerate(zip(starts, bounds[1:], strict=True)):
         rows = order[a:b]
@@ -210,39 +209,15 @@ def _tile_jobs(
             empty.append(rows)
             continue
         cand = np.asarray(candidates[t], dtype=np.int32)
+        cand_xyz = unit_xyz[cand]
+        thr = threshold[cand]
         batch = max(16, BLOCK_ENTRIES // len(cand))
         for s in range(0, len(rows), batch):
-            yield rows[s : s + batch], cand
+            sub = rows[s : s + batch]
+            yield sub, cand, (demand_xyz[sub] @ cand_xyz.T) >= thr
     if empty:
-        yield np.concatenate(empty), np.zeros(0, dtype=np.int32)
-
-
-def _within(demand_xyz: np.ndarray, unit_xyz: np.ndarray, threshold: np.ndarray, rows: np.ndarray, cand: np.ndarray) -> np.ndarray:
-    """Exact boolean block: ``x_i . u_j >= 1 - c_j^2 / 2`` (chord ``<= c_j``)."""
-    if len(cand) == 0:
-        return np.zeros((len(rows), 0), dtype=bool)
-    return (demand_xyz[rows] @ unit_xyz[cand].T) >= threshold[cand]
-
-
-def _ordered_map(fn, jobs: Iterator[tuple], workers: int) -> Iterator:
-    """``fn(*job)`` for every job, in order, on ``workers`` threads (numpy releases the GIL
-    in the heavy steps); at most a few jobs are in flight, which bounds the memory."""
-    if workers <= 1:
-        for job in jobs:
-            yield fn(*job)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
-        for job in jobs:
-            pending.append(pool.submit(fn, *job))
-            if len(pending) >= 4 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-def _workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+        rows = np.concatenate(empty)
+        yield rows, np.zeros(0, dtype=np.int32), np.zeros((len(rows), 0), dtype=bool)
 
 
 def _unit_chords(reach: Reach, units: Units, kind: str | None, service_col: str) -> np.ndarray:
@@ -320,23 +295,19 @@ def coverage_within(
         chords = _unit_chords(reach, units, kind, service_col)
         if m == 0 or len(positions) == 0:
             continue
-        threshold = 1.0 - chords**2 / 2.0
-        sub_xyz = dxyz[positions]
-
-        def pairs(rows: np.ndarray, cand: np.ndarray, positions=positions, sub_xyz=sub_xyz, threshold=threshold):
-            within = _within(sub_xyz, uxyz, threshold, rows, cand)
-            counts = np.count_nonzero(within, axis=1)
-            cols = np.broadcast_to(cand, within.shape)[within]  # column ids, row by row
+        for rows, cand, within in _tile_blocks(
+            dxyz[positions], demand.lon[positions], demand.lat[positions], uxyz, chords, tree
+        ):
             glob = positions[rows]
-            dist = None
+            counts = np.count_nonzero(within, axis=1)
+            row_counts[glob] = counts
+            cols = np.broadcast_to(cand, within.shape)[within]  # column ids, row by row
             if keep_distance:
                 # the exact chord of each kept pair (the dot product loses digits when d is small)
-                dist = chord_to_km(np.linalg.norm(dxyz[np.repeat(glob, counts)] - uxyz[cols], axis=1))
-            return glob, counts, cols, dist
-
-        jobs = _tile_jobs(sub_xyz, demand.lon[positions], demand.lat[positions], chords, tree)
-        for glob, counts, cols, dist in _ordered_map(pairs, jobs, _workers()):
-            row_counts[glob] = counts
+                pair_rows = np.repeat(glob, counts)
+                dist = chord_to_km(np.linalg.norm(dxyz[pair_rows] - uxyz[cols], axis=1))
+            else:
+                dist = None
             blocks.append((glob, counts, cols, dist))
     # each demand row lies in exactly one block, its columns already sorted: scatter into CSR
     indptr = np.zeros(n + 1, dtype=np.int64)
@@ -453,32 +424,26 @@ def merged_coverage_within(
         chords = _unit_chords(reach, units, kind, service_col)
         if len(positions) == 0:
             continue
-        threshold = 1.0 - chords**2 / 2.0
-        sub_xyz = dxyz[positions]
-
-        def distinct(rows: np.ndarray, cand: np.ndarray, positions=positions, sub_xyz=sub_xyz, threshold=threshold):
-            within = _within(sub_xyz, uxyz, threshold, rows, cand)
+        if m == 0:
+            empty = np.zeros((len(positions), 0), dtype=bool)
+            blocks = iter([(np.arange(len(positions)), np.zeros(0, dtype=np.int32), empty)])
+        else:
+            blocks = _tile_blocks(dxyz[positions], demand.lon[positions], demand.lat[positions], uxyz, chords, tree)
+        for rows, cand, within in blocks:
             glob = positions[rows]
+            n_pairs += int(np.count_nonzero(within))
             first, inverse = _unique_rows(within, codes[glob])
+            local_group[glob] = n_local + inverse
             uniq = within[first]
             idx = np.broadcast_to(cand, uniq.shape)[uniq]  # column ids, row by row
             counts = np.count_nonzero(uniq, axis=1)
             offsets = np.zeros(len(first) + 1, dtype=np.int64)
             np.cumsum(counts, out=offsets[1:])
-            return glob, inverse, idx, counts, row_hashes(idx, offsets, m), codes[glob[first]], int(np.count_nonzero(within))
-
-        if m == 0:
-            jobs = iter([(np.arange(len(positions)), np.zeros(0, dtype=np.int32))])
-        else:
-            jobs = _tile_jobs(sub_xyz, demand.lon[positions], demand.lat[positions], chords, tree)
-        for glob, inverse, idx, counts, hashes, first_codes, block_pairs in _ordered_map(distinct, jobs, _workers()):
-            local_group[glob] = n_local + inverse
             parts_indices.append(idx)
             parts_lengths.append(counts)
-            parts_hashes.append(hashes)
-            parts_codes.append(first_codes)
-            n_local += len(counts)
-            n_pairs += block_pairs
+            parts_hashes.append(row_hashes(idx, offsets, m))
+            parts_codes.append(codes[glob[first]])
+            n_local += len(first)
     lengths = np.concatenate(parts_lengths) if parts_lengths else np.zeros(0, dtype=np.int64)
     local_codes = np.concatenate(parts_codes) if parts_codes else np.zeros(0, dtype=np.int64)
     hashes = np.concatenate(parts_hashes) if parts_hashes else np.zeros(0, dtype=np.uint64)

@@ -430,5 +430,18 @@ def region_column(frame: pd.DataFrame, column: str, *, file: str | Path | None =
     require_columns(frame, [column], file=file)
     raw = frame[column]
     values = raw.astype(object).where(raw.notna(), None)
-    values = values.map(lambda v: None if v is None or str(v).strip() == "" else str(v).strip())
-    return pd.Series(values.to_numpy(dtype=object), index=frame.index, name="region", dtype=object)
+    return pd.Series([_code(v) for v in values], index=frame.index, name="region", dtype=object)
+
+
+def _code(value: object) -> str | None:
+    """A region code as text: None when empty; 12.0 (a number column with gaps) -> '12'.
+
+    >>> _code(12.0), _code(" C01 "), _code(None), _code("")
+    ('12', 'C01', None, None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None

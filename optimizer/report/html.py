@@ -18,7 +18,13 @@ import pandas as pd
 
 from optimizer.output import to_jsonable
 from optimizer.report import charts as ch
-from optimizer.report.mapdata import demand_payload, regions_geojson, script_json, units_payload
+from optimizer.report.mapdata import (
+    MAX_DEMAND_POINTS,
+    demand_payload,
+    regions_geojson,
+    script_json,
+    units_payload,
+)
 from optimizer.report.page import LEAFLET_VERSION, Column, cards, esc, figure, fmt, kv, page, table
 from optimizer.report.status import DRAW_ORDER, STATUS_COLORS, STATUS_LABELS, STATUSES, unit_status
 
@@ -72,11 +78,10 @@ def _figure(run: Any, key: str, default: Any = None) -> Any:
 
 
 def _scenario_name(run: Any) -> str:
-    scenario = getattr(run, "scenario", None)
-    for attr in ("name", "title"):
-        value = getattr(scenario, attr, None)
-        if isinstance(value, str) and value:
-            return value
+    """The scenario's name, else its file's (or folder's) name."""
+    value = getattr(getattr(run, "scenario", None), "name", None)
+    if isinstance(value, str) and value:
+        return value
     path = Path(getattr(run, "scenario_path", "") or "scenario")
     return path.parent.name if path.name == "scenario.toml" and path.parent.name else path.stem
 
@@ -122,18 +127,8 @@ def map_json(run: Any) -> str:
         "draw_order": list(DRAW_ORDER),
         "labels": STATUS_LABELS,
         "colors": STATUS_COLORS,
-        "attribution": _attribution(run),
     }
     return script_json(data)
-
-
-def _attribution(run: Any) -> str:
-    scenario = getattr(run, "scenario", None)
-    for attr in ("credits", "attribution", "credit"):
-        value = getattr(scenario, attr, None)
-        if isinstance(value, str) and value:
-            return value
-    return ""
 
 
 def regions_frame(regions: pd.DataFrame) -> pd.DataFrame:
@@ -173,7 +168,8 @@ def _objective_text(objective: Any) -> str:
 def _method_section(run: Any) -> str:
     parts = []
     score_result = getattr(run, "score_result", None)
-    method = getattr(score_result, "method", None) or _figure(run, "scoring_method")
+    details = getattr(run, "weight_details", None) or {}
+    method = getattr(score_result, "method", None) or details.get("method")
     facts = {
         "scoring method": method or "precomputed scores",
         "objective": _figure(run, "objective_mode", "coverage"),
@@ -183,12 +179,9 @@ def _method_section(run: Any) -> str:
         "objective values": _objective_text(_figure(run, "objective", getattr(run.selection, "objective", None))),
         "budget": fmt(_figure(run, "budget"), "money"),
     }
-    details = getattr(run, "weight_details", None) or {}
-    if details.get("source"):
-        facts["weights from"] = details["source"]
-    for k, v in details.items():
-        if k != "source" and isinstance(v, str | int | float | bool):
-            facts[k.replace("_", " ")] = fmt(v, "float") if isinstance(v, float) else str(v)
+    for k, v in details.items():  # how the weights were obtained (spec, preset, AHP CR, ...)
+        if isinstance(v, str | int | float | bool) and k != "method":
+            facts[f"weights: {k.replace('_', ' ')}"] = fmt(v, "float") if isinstance(v, float) else str(v)
     parts.append(kv(facts))
     parts.append(f"<h3>Selection model</h3><p>{esc(CORE_FORMULATION)}</p>")
     weights = getattr(run, "weights", None)
@@ -196,7 +189,7 @@ def _method_section(run: Any) -> str:
         w = pd.Series(weights, dtype=float)
         top = float(w.max()) if len(w) else 1.0
         rows = "".join(
-            f'<tr><td class="text">{esc(name)}</td><td data-v="{float(v)!r}">{fmt(v, "score")}'
+            f'<tr><td class="text">{esc(name)}</td><td class="text" data-v="{float(v)!r}">{fmt(v, "score")}'
             f'<span class="wbar" style="width:{120 * float(v) / top if top > 0 else 0:.1f}px"></span></td></tr>'
             for name, v in w.items()
         )
@@ -206,13 +199,8 @@ def _method_section(run: Any) -> str:
             f"<tbody>{rows}</tbody></table>"
         )
     scenario = getattr(run, "scenario", None)
-    dump = None
     if hasattr(scenario, "model_dump"):
-        dump = scenario.model_dump(mode="json")
-    elif isinstance(scenario, dict):
-        dump = scenario
-    if dump is not None:
-        text = json.dumps(to_jsonable(dump), indent=2, ensure_ascii=False, default=str)
+        text = json.dumps(to_jsonable(scenario.model_dump(mode="json")), indent=2, ensure_ascii=False, default=str)
         parts.append(f'<details><summary>Scenario as resolved</summary><pre class="json">{esc(text)}</pre></details>')
     return "\n".join(parts)
 
@@ -228,9 +216,6 @@ def _footer(run: Any) -> str:
         rows.append("Versions: " + ", ".join(f"{esc(k)} {esc(v)}" for k, v in versions.items()))
     if timings:
         rows.append("Timings: " + ", ".join(f"{esc(k)} {fmt(v, 'float')} s" for k, v in timings.items()))
-    credit = _attribution(run)
-    if credit:
-        rows.append("Data: " + esc(credit))
     rows.append(f"Map drawn with Leaflet {LEAFLET_VERSION} (BSD-2-Clause, © Vladimir Agafonkin), inlined; no network access is needed.")
     return "<br>".join(rows)
 
@@ -252,11 +237,11 @@ def render_run_report(run: Any, pngs: dict[str, bytes]) -> str:
         "Regions are shaded by the share of their population within reach of a contracted unit; "
         "switch between before (current contracts) and after (selected) in the layer box. "
         if has_geometry
-        else "No region polygons in this scenario: settlements are drawn green when within reach of a contracted unit, red otherwise; switch before / after in the layer box. "
+        else "No region polygons in this scenario: settlements are shaded by their covered share (the share of the services they have in reach); switch before / after in the layer box. "
     )
     map_note += "Hover a unit for its id, score, cost and why it was or was not selected."
-    if n_demand > 20_000 and demand is not None:
-        map_note += f" The map shows the 20,000 most populous of {n_demand:,} demand points."
+    if n_demand > MAX_DEMAND_POINTS:
+        map_note += f" The map shows the {MAX_DEMAND_POINTS:,} most populous of {n_demand:,} demand points."
     charts_html = "".join(figure(name, png, ch.CHART_CAPTIONS.get(name, name)) for name, png in pngs.items())
     sections = [
         ("figures", "Key figures", cards(key_figures(run))),

@@ -107,6 +107,8 @@ def units_payload(units: pd.DataFrame) -> list[dict]:
 def demand_payload(demand: pd.DataFrame | None, limit: int = MAX_DEMAND_POINTS) -> dict:
     """Demand points as compact rows ``[lon, lat, population, covered_before, covered_after]``.
 
+    ``covered_*`` is the point's covered share in [0, 1] (the service-weighted share of
+    the services it has in reach; a bool column counts as 0 or 1), rounded to 3 decimals.
     Above ``limit`` points, the ``limit`` most populous are kept; ``total`` and ``shown``
     say so.
     """
@@ -115,16 +117,21 @@ def demand_payload(demand: pd.DataFrame | None, limit: int = MAX_DEMAND_POINTS) 
     pop = pd.to_numeric(demand.get("population", pd.Series(1.0, index=demand.index)), errors="coerce").fillna(0.0)
     data = demand
     if len(data) > limit:
-        keep = np.argsort(-pop.to_numpy(float), kind="stable")[:limit]
-        data = data.iloc[np.sort(keep)]
-        pop = pop.iloc[np.sort(keep)]
-    before = data["covered_before"].fillna(False).astype(bool).to_numpy() if "covered_before" in data else np.zeros(len(data), bool)
-    after = data["covered_after"].fillna(False).astype(bool).to_numpy() if "covered_after" in data else np.zeros(len(data), bool)
+        keep = np.sort(np.argsort(-pop.to_numpy(float), kind="stable")[:limit])
+        data, pop = data.iloc[keep], pop.iloc[keep]
+
+    def share(column: str) -> np.ndarray:
+        if column not in data.columns:
+            return np.zeros(len(data))
+        values = pd.to_numeric(data[column].astype(object), errors="coerce").astype(float)
+        return np.round(np.clip(values.fillna(0.0).to_numpy(), 0.0, 1.0), 3)
+
+    before, after = share("covered_before"), share("covered_after")
     lon = np.round(data["lon"].to_numpy(float), COORD_DECIMALS)
     lat = np.round(data["lat"].to_numpy(float), COORD_DECIMALS)
     popv = pop.to_numpy(float)
     points = [
-        [float(lon[k]), float(lat[k]), round(float(popv[k]), 1), int(before[k]), int(after[k])]
+        [float(lon[k]), float(lat[k]), round(float(popv[k]), 1), float(before[k]), float(after[k])]
         for k in range(len(data))
         if math.isfinite(lon[k]) and math.isfinite(lat[k])
     ]

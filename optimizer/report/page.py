@@ -115,8 +115,8 @@ def fmt(value: Any, kind: str = "text") -> str:
 
     >>> fmt(0.8123, "share"), fmt(1234567.4, "money"), fmt(0.71234, "score"), fmt(None, "int")
     ('81.2%', '1,234,567', '0.712', '–')
-    >>> fmt(0.05, "delta_share")
-    '+5.0 pts'
+    >>> fmt(0.05, "delta_share"), fmt(64981.2, "float"), fmt(0.348062, "float")
+    ('+5.0 pts', '64,981', '0.3481')
     """
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -139,7 +139,7 @@ def fmt(value: Any, kind: str = "text") -> str:
         return f"{100 * f:+.1f} pts"
     if kind == "score":
         return f"{f:.3f}"
-    return f"{f:,.4g}" if abs(f) < 1e6 else f"{f:,.0f}"
+    return f"{f:.4g}" if abs(f) < 1e4 else f"{f:,.0f}"
 
 
 @dataclass(frozen=True)

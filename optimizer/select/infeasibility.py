@@ -172,7 +172,7 @@ def explain(
     model = build(False)
     names = model.row_names
     options: list[dict] = []
-    per_call = None if time_limit is None else max(time_limit / 3.0, 0.5)
+    per_call = None if time_limit is None else time_limit / 3.0
 
     if "budget" in names:
         r = names.index("budget")

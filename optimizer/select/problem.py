@@ -163,12 +163,15 @@ def merge_model_rows(
     csr = sp.csr_array(matrix)
     n, m = csr.shape
     k_count = len(service_weights)
-    coo = csr.tocoo()
-    service_of_pair = unit_service[coo.col]
-    stacked = sp.csr_array(
-        (np.ones(coo.nnz, dtype=bool), (coo.row + service_of_pair.astype(np.int64) * n, coo.col)),
-        shape=(n * k_count, m),
-    )
+    if k_count == 1:
+        stacked = csr
+    else:
+        coo = csr.tocoo()
+        service_of_pair = unit_service[coo.col]
+        stacked = sp.csr_array(
+            (np.ones(coo.nnz, dtype=bool), (coo.row + service_of_pair.astype(np.int64) * n, coo.col)),
+            shape=(n * k_count, m),
+        )
     svc = np.repeat(np.arange(k_count), n)
     region = np.tile(demand_region.astype(np.int64), k_count)
     weights = np.column_stack(

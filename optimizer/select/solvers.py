@@ -76,7 +76,7 @@ PULP_STATUS = {
 
 SOLVER_ALIASES = {"highs": "highs", "cbc": "PULP_CBC_CMD"}
 
-NEIGHBOURHOOD = 150
+NEIGHBOURHOOD = 60
 """Units freed, besides the LP's fractional ones, in the second incumbent search (those
 with the smallest reduced costs: the likeliest to change)."""
 

@@ -172,3 +172,37 @@ def test_option_errors_exit_2(cli, ex, tmp_path):
     units = _write(tmp_path, "u.csv", "unit_id,lon,lat\nA,50,36\n")
     res = cli("access", "--units", units, "--demand", ex["d"], "--region-col", "region", "--radius-km", 5)
     assert res.code == 2 and "u.csv" in res.stderr and "region" in res.stderr
+
+
+def test_reach_by_kind_and_service(cli, ex):
+    """Coverage with reach 5 km for urban points, 25 km for rural ones, and 40 km for
+    imaging units whatever the kind, checked pair by pair with the haversine formula."""
+    res = cli(
+        "access", "--units", ex["u"], "--demand", ex["d"], "--radius-km", 8,
+        "--reach-by-kind", "urban=5,rural=25", "--reach-by-service", "imaging=40", "--json",
+    )
+    assert res.code == 0, res.stderr
+    rows = {r["region"]: r for r in res.json()["regions"]}
+    demand = pd.read_csv(ex["d"])
+    units = pd.read_csv(ex["u"])
+    d = haversine_km(demand["lon"].to_numpy()[:, None], demand["lat"].to_numpy()[:, None], units["lon"].to_numpy(), units["lat"].to_numpy())
+    limit = np.where(demand["kind"].to_numpy()[:, None] == "urban", 5.0, 25.0) * np.ones(len(units))
+    limit[:, (units["service"] == "imaging").to_numpy()] = 40.0
+    covered = (d <= limit).any(axis=1)
+    for region, r in rows.items():
+        m = (demand["region"] == region).to_numpy()
+        pop = demand["population"].to_numpy()[m]
+        assert r["covered_share"] == pytest.approx((pop * covered[m]).sum() / pop.sum())
+    res = cli("access", "--units", ex["u"], "--demand", ex["d"], "--radius-km", -3)
+    assert res.code == 2 and "--radius-km" in res.stderr
+    res = cli("access", "--units", ex["u"], "--demand", ex["d"], "--radius-km", 5, "--reach-by-kind", "urban")
+    assert res.code == 2 and "--reach-by-kind" in res.stderr
+
+
+def test_standards_with_region_column_take_the_kind_of_most_people(cli, ex):
+    doc = cli("access", "--units", ex["u"], "--demand", ex["d"], "--region-col", "region", "--radius-km", 15, "--standards", ex["s"], "--json").json()
+    grid = pd.DataFrame(doc["adequacy"]).set_index(["region", "service"])
+    demand = pd.read_csv(ex["d"])
+    by_kind = demand.groupby(["region", "kind"])["population"].sum().unstack(fill_value=0)
+    for region, row in by_kind.iterrows():
+        assert grid.loc[(region, "lab"), "kind"] == row.idxmax()

@@ -148,3 +148,22 @@ def test_units_must_be_points(tmp_path):
     gdf.to_file(path, driver="GPKG")
     with pytest.raises(InputError, match="row 1, column 'geometry': expected point geometry, found 'Polygon'"):
         load_units(path)
+
+
+def test_geoparquet_and_plain_parquet(tmp_path):
+    """A GeoParquet file is read as geometry (any CRS); a plain Parquet as a lon/lat table."""
+    lon, lat = np.array([50.0, 51.0]), np.array([36.0, 35.0])
+    gdf = gpd.GeoDataFrame({"demand_id": ["a", "b"], "population": [10, 20]}, geometry=shapely.points(lon, lat), crs="EPSG:4326")
+    gdf.to_crs("EPSG:3857").to_parquet(tmp_path / "geo.parquet")
+    demand = load_demand(tmp_path / "geo.parquet")
+    np.testing.assert_allclose(demand.lon, lon, atol=1e-7)
+    pd.DataFrame({"demand_id": ["a", "b"], "lon": lon, "lat": lat, "population": [10, 20]}).to_parquet(tmp_path / "plain.parquet")
+    plain = load_demand(tmp_path / "plain.parquet")
+    np.testing.assert_allclose(plain.lat, lat)
+    assert plain.ids.tolist() == ["a", "b"]
+
+
+def test_region_codes_from_a_number_column():
+    """Codes from a number column with gaps (read as floats) match integer codes."""
+    frame = pd.DataFrame({"region": [12.0, None, 3.0]}, index=pd.Index(["a", "b", "c"]))
+    assert region_column(frame, "region").tolist() == ["12", None, "3"]

@@ -117,7 +117,7 @@ def test_report_without_region_polygons(tmp_path, run_without_geometry):
     assert data["demand"]["shown"] == len(run_without_geometry.demand)
     first = data["demand"]["points"][0]
     d0 = run_without_geometry.demand.iloc[0]
-    assert first[3] == int(d0["covered_before"]) and first[4] == int(d0["covered_after"])
+    assert first[3] == float(d0["covered_before"]) and first[4] == float(d0["covered_after"])
 
 
 def test_report_is_deterministic(tmp_path, run):
@@ -134,11 +134,12 @@ def test_unit_status_table():
 
 
 def test_demand_payload_keeps_most_populous():
+    """Covered shares (service-weighted, e.g. 0.5 = one of two services) pass through."""
     demand = pd.DataFrame({"lon": [1.0, 2.0, 3.0], "lat": [0.0, 0.0, 0.0], "population": [10.0, 30.0, 20.0],
-                           "covered_before": [True, False, True], "covered_after": [True, True, True]})
+                           "covered_before": [1.0, 0.0, 0.5], "covered_after": [True, True, True]})
     out = demand_payload(demand, limit=2)
     assert out["total"] == 3 and out["shown"] == 2
-    assert [p[2] for p in out["points"]] == [30.0, 20.0]
+    assert out["points"] == [[2.0, 0.0, 30.0, 0.0, 1.0], [3.0, 0.0, 20.0, 0.5, 1.0]]
 
 
 def test_regions_geojson_reprojects_and_handles_missing(run):

@@ -52,11 +52,10 @@
     var maxPop = 1;
     points.forEach(function (p) { if (p[2] > maxPop) maxPop = p[2]; });
     points.forEach(function (p) {
-      var covered = p[index] === 1;
       L.circleMarker([p[1], p[0]], {
         renderer: renderer, radius: 2 + 6 * Math.sqrt(p[2] / maxPop), weight: 0.5,
-        color: "#333", fillOpacity: 0.75, fillColor: covered ? "#1a9641" : "#d7191c"
-      }).bindTooltip("population " + num(p[2]) + (covered ? ", covered" : ", not covered")).addTo(group);
+        color: "#333", fillOpacity: 0.8, fillColor: coverageColor(p[index])
+      }).bindTooltip("population " + num(p[2]) + ", covered " + pct(p[index])).addTo(group);
     });
     return group;
   }
@@ -77,19 +76,12 @@
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
       var div = L.DomUtil.create("div", "legend");
-      var html = "";
-      if (hasRegions) {
-        html += '<div class="title">Population covered</div>';
-        var lo = 0;
-        for (var k = 0; k < COVERAGE_COLORS.length; k++) {
-          var hi = k < COVERAGE_BREAKS.length ? COVERAGE_BREAKS[k] : 1;
-          html += '<i style="background:' + COVERAGE_COLORS[k] + '"></i>' + Math.round(lo * 100) + "–" + Math.round(hi * 100) + "%<br>";
-          lo = hi;
-        }
-      } else {
-        html += '<div class="title">Settlements</div>' +
-          '<i class="dot" style="background:#1a9641"></i>covered<br>' +
-          '<i class="dot" style="background:#d7191c"></i>not covered<br>';
+      var html = '<div class="title">' + (hasRegions ? "Population covered" : "Settlement covered") + "</div>";
+      var lo = 0;
+      for (var k = 0; k < COVERAGE_COLORS.length; k++) {
+        var hi = k < COVERAGE_BREAKS.length ? COVERAGE_BREAKS[k] : 1;
+        html += '<i style="background:' + COVERAGE_COLORS[k] + '"></i>' + Math.round(lo * 100) + "–" + Math.round(hi * 100) + "%<br>";
+        lo = hi;
       }
       html += '<div class="title">Units</div>';
       data.statuses.forEach(function (s) {
@@ -108,7 +100,6 @@
     var data = JSON.parse(src.textContent);
     var map = L.map(el, { zoomSnap: 0.25, preferCanvas: false });
     map.attributionControl.setPrefix("Leaflet");
-    if (data.attribution) map.attributionControl.addAttribution(esc(data.attribution));
     var canvas = L.canvas({ padding: 0.5 });
     var bounds = L.latLngBounds([]);
     var baseLayers = {};
@@ -127,12 +118,14 @@
     var afterName = Object.keys(baseLayers).filter(function (n) { return n.indexOf("after") >= 0; })[0];
     if (afterName) baseLayers[afterName].addTo(map);
 
+    map.createPane("units");
+    map.getPane("units").style.zIndex = 450;  /* above regions and settlements (400) */
     var groups = {};
     var big = data.units.length > 400 ? 0.65 : 1;
     data.draw_order.forEach(function (s) { groups[s] = L.layerGroup(); });
     data.units.forEach(function (u) {
       var m = L.circleMarker([u.lat, u.lon], {
-        radius: big * (u.status === "candidate" ? 4 : 6), weight: 1, color: "#222",
+        pane: "units", radius: big * (u.status === "candidate" ? 4 : 6), weight: 1, color: "#222",
         fillColor: data.colors[u.status], fillOpacity: u.status === "candidate" ? 0.6 : 0.95,
         className: "unit-marker unit-" + u.status
       });
