@@ -14,8 +14,16 @@ from optimizer.errors import InputError
 
 
 def shipped_scenarios_dir() -> Path:
-    """Folder holding the shipped scenarios (``demo``, ``iran``, ...)."""
-    return Path(str(files("optimizer.scenarios")))
+    """Folder holding the shipped scenarios (``demo``, ``iran``, ...).
+
+    From an installed package this is ``optimizer/scenarios``; when the package is
+    imported straight from a source checkout (``python -m pytest`` in the repository),
+    it is the checkout's top-level ``scenarios/`` folder.
+    """
+    try:
+        return Path(str(files("optimizer.scenarios")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "scenarios"
 
 
 def shipped_scenario(name: str = "demo") -> Path:
