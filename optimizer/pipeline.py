@@ -367,7 +367,7 @@ def prepare_selection(scenario: Scenario, inputs: Inputs) -> PreparedSelection:
         exclude=tuple(inputs.exclude),
         min_score=sel.min_score,
         floors=sel.floors,
-        ratio_standards=_ratio_per_region(sel.ratio_standards, inputs.demand, units),
+        ratio_standards=ratio_per_region(sel.ratio_standards, inputs.demand, units),
         capacity=sel.capacity,
         solver=sel.solver,
         time_limit=sel.time_limit,
@@ -478,7 +478,7 @@ def _region_index(inputs: Inputs, demand: pd.DataFrame, units: pd.DataFrame) -> 
     return pd.Index(sorted(map(str, seen)), name="region", dtype=object)
 
 
-def _ratio_per_region(standards: dict | None, demand: pd.DataFrame, units: pd.DataFrame) -> dict[str, float] | None:
+def ratio_per_region(standards: dict | None, demand: pd.DataFrame, units: pd.DataFrame) -> dict[str, float] | None:
     """Units per 100,000 required in each region, from the standard of its kind.
 
     A region's kind is the kind of most of its population (``default`` applies to the

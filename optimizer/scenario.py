@@ -201,6 +201,7 @@ class Scenario(Section):
 
     name: str = Field(description="Scenario name (used for the default run folder name).")
     description: str = Field("", description="Free text shown in the report.")
+    credits: str = Field("", description="Data credits and licences, shown in the report's footer.")
     units: UnitsInput
     demand: DemandInput
     regions: RegionsInput | None = None
@@ -321,7 +322,7 @@ def load_raw(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> tuple[dict[st
     file = scenario_file(path)
     if file in _seen:
         cycle = " -> ".join(str(p) for p in (*_seen, file))
-        raise InputError(f"expected an 'extends' chain without cycles, found {cycle}", file=_seen[-1])
+        raise InputError(f"key 'extends': expected a chain of base scenarios without cycles, found {cycle}", file=_seen[-1])
     data = _read_toml(file)
     _resolve_paths(data, file.parent)
     origins = _leaf_origins(data, file)

@@ -499,13 +499,16 @@ def sweep(
     The result does not depend on the executor. See the module docstring for the
     definitions.
     """
-    budgets = np.unique(np.asarray(budgets, dtype=float))
-    targets = tuple(sorted({float(t) for t in targets}))
-    _check_request(budgets, targets, workers, dask_address)
+    budgets, targets = _checked_request(budgets, targets, workers, dask_address)  # before the costly prepare
     return sweep_inputs(prepare(scenario), budgets, targets=targets, workers=workers, dask_address=dask_address, progress=progress)
 
 
-def _check_request(budgets: np.ndarray, targets: tuple[float, ...], workers: int, dask_address: str | None) -> None:
+def _checked_request(
+    budgets: Sequence[float], targets: Sequence[float], workers: int, dask_address: str | None
+) -> tuple[np.ndarray, tuple[float, ...]]:
+    """The distinct budgets and targets, ascending; InputError for a request that cannot run."""
+    budgets = np.unique(np.asarray(budgets, dtype=float))
+    targets = tuple(sorted({float(t) for t in targets}))
     if len(budgets) == 0 or not np.all(np.isfinite(budgets)) or budgets[0] < 0:
         raise InputError("option --budgets: expected at least one finite, non-negative budget", found=budgets.tolist())
     if any(not (0.0 < t <= 1.0) for t in targets):
@@ -514,6 +517,7 @@ def _check_request(budgets: np.ndarray, targets: tuple[float, ...], workers: int
         raise InputError("option --workers: expected a number of workers >= 1", found=workers)
     if dask_address and workers > 1:
         raise InputError("option --workers: expected either --workers (local processes) or --dask (a Dask cluster), not both", found=workers)
+    return budgets, targets
 
 
 def sweep_inputs(
@@ -526,9 +530,7 @@ def sweep_inputs(
     progress: Progress | None = None,
 ) -> SweepResult:
     """Sweep inputs already built by :func:`prepare` (see :func:`sweep`)."""
-    budgets = np.unique(np.asarray(budgets, dtype=float))
-    targets = tuple(sorted({float(t) for t in targets}))
-    _check_request(budgets, targets, workers, dask_address)
+    budgets, targets = _checked_request(budgets, targets, workers, dask_address)
     tasks = [("budget", float(b)) for b in budgets] + [("target", t) for t in targets]
     t0 = time.perf_counter()
     points = run_tasks(inputs, tasks, workers=workers, dask_address=dask_address, progress=progress)

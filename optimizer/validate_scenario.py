@@ -33,6 +33,7 @@ from optimizer.geo.io import (
     Demand,
     Units,
     assign_regions,
+    is_vector_file,
     load_demand,
     load_regions,
     load_units,
@@ -126,10 +127,17 @@ class _Collector:
 
 
 def _with_key(exc: InputError, key: str, scenario_file: Path | None) -> InputError:
-    """Prefix an error raised by a library function with the scenario key it came from."""
+    """Prefix an error raised by a library function with the scenario key it came from.
+
+    An error about a data file (a missing column, an unreadable file) keeps its file; an
+    error about the scenario's value itself (no file) names the scenario file instead, and drops the
+    library's option name (the key replaces it).
+    """
+    if exc.message.startswith("key ") or (exc.file is not None and exc.row is not None):
+        return exc  # already keyed, or a bad value in a data row (file, row and column say where)
     if exc.file is not None:
-        return exc
-    return InputError(f"key {key!r}: {exc.message}", file=scenario_file, row=exc.row, column=exc.column, found=exc.found)
+        return InputError(f"key {key!r}: {exc.message}", file=exc.file, row=exc.row, column=exc.column, found=exc.found)
+    return InputError(f"key {key!r}: {exc.message}", file=scenario_file, row=exc.row, found=exc.found)
 
 
 def sha256(path: str | Path) -> str:
@@ -153,7 +161,7 @@ def _optional_column(frame: pd.DataFrame, section: BaseModel, key: str) -> str |
         return name
     if key in section.model_fields_set:
         raise InputError(
-            f"missing column {name!r} named by key '{type(section).__name__.removesuffix('Input').lower()}.{key}'",
+            f"key '{type(section).__name__.removesuffix('Input').lower()}.{key}': expected a column {name!r} in the file",
             file=getattr(section, "file", None),
             found=list(map(str, frame.columns)),
         )
@@ -195,18 +203,18 @@ def _units_frame(units: Units, sec: UnitsInput, regions: gpd.GeoDataFrame | None
     def fill(name: str, values, default) -> None:
         out[name] = default if values is None else values
 
-    fill("cost", col.run(lambda: numeric_column(flat, sec.cost, file=file, minimum=0.0)), np.nan)
+    fill("cost", col.run(lambda: numeric_column(flat, sec.cost, file=file, minimum=0.0), key="units.cost"), np.nan)
     svc = col.run(lambda: _optional_column(frame, sec, "service"))
-    fill("service", col.run(lambda: _service_values(frame, svc, file)) if svc is not None else None, DEFAULT_SERVICE)
+    fill("service", col.run(lambda: _service_values(frame, svc, file), key="units.service") if svc is not None else None, DEFAULT_SERVICE)
     reg = col.run(lambda: _optional_column(frame, sec, "region"))
-    fill("region", col.run(lambda: _regions_for(frame, reg, units.lon, units.lat, regions, file, "units")), None)
+    fill("region", col.run(lambda: _regions_for(frame, reg, units.lon, units.lat, regions, file, "units"), key="units.region"), None)
     contracted = col.run(lambda: _optional_column(frame, sec, "contracted"))
-    fill("contracted", col.run(lambda: boolean_column(flat, contracted, file=file)) if contracted else None, False)
+    fill("contracted", col.run(lambda: boolean_column(flat, contracted, file=file), key="units.contracted") if contracted else None, False)
     cap = col.run(lambda: _optional_column(frame, sec, "capacity"))
     if cap is not None:
-        fill("capacity", col.run(lambda: numeric_column(flat, cap, file=file, minimum=0.0)), np.nan)
+        fill("capacity", col.run(lambda: numeric_column(flat, cap, file=file, minimum=0.0), key="units.capacity"), np.nan)
     if sec.score is not None:
-        fill("score_input", col.run(lambda: _score_values(flat, sec.score, file)), np.nan)
+        fill("score_input", col.run(lambda: _score_values(flat, sec.score, file), key="units.score"), np.nan)
     used = {sec.cost, svc, reg, contracted, cap, sec.score, sec.lon, sec.lat}
     for name in frame.columns:
         if name not in used and name not in out.columns:
@@ -296,7 +304,10 @@ def _criteria_table(units: pd.DataFrame, raw_units: pd.DataFrame, crit: Criteria
         taken = {c for p in parts for c in p.columns}
         direct = [d for d in DIMENSIONS if d in units.columns and d not in taken]
     if direct:
-        require_columns(units, direct, file=file)
+        try:
+            require_columns(units, direct, file=file)
+        except InputError as exc:
+            raise _with_key(exc, "criteria.columns", None) from None
         flat = units[direct].reset_index(drop=True)
         parts.append(pd.DataFrame({c: numeric_column(flat, c, file=file) for c in direct}, index=units.index))
     if not parts:
@@ -326,6 +337,62 @@ def _criteria_table(units: pd.DataFrame, raw_units: pd.DataFrame, crit: Criteria
     return table, dimensions
 
 
+def _header(path: Path, layer: str | None) -> list[str] | None:
+    """Column names of a table or vector file, read without its rows (None if unreadable).
+
+    Lets :func:`check_inputs` report every missing column of a file at once, each with the
+    scenario key that names it; the full read then reports anything else.
+    """
+    try:
+        if is_vector_file(path):
+            import pyogrio
+
+            return [str(c) for c in pyogrio.read_info(path, layer=layer)["fields"]]
+        if path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return [str(c) for c in pq.read_schema(path).names]
+        sep = "\t" if path.suffix.lower() == ".tsv" else ","
+        return [str(c).strip() for c in pd.read_csv(path, sep=sep, nrows=0, skipinitialspace=True).columns]
+    except Exception:  # the full read reports why the file cannot be read
+        return None
+
+
+def _files_and_columns_ok(scenario: Scenario, col: _Collector) -> dict[str, bool]:
+    """Check that each input file exists and has the columns its section names.
+
+    Returns section -> True when its file can be loaded; every problem is added to ``col``
+    with the key that states the file or column.
+    """
+    ok: dict[str, bool] = {}
+    for name in ("units", "demand", "regions", "travel"):
+        sec = getattr(scenario, name)
+        if sec is None:
+            continue
+        file = Path(sec.file)
+        if not file.is_file():
+            col.add(f"{name}.file", f"expected an existing {name} file", found=str(file))
+            ok[name] = False
+            continue
+        header = _header(file, getattr(sec, "layer", None))
+        if header is None:
+            ok[name] = True
+            continue
+        named = {f"{name}.id": sec.id} if name != "travel" else {}
+        if name in ("units", "demand") and not is_vector_file(file):
+            named.update({f"{name}.lon": sec.lon, f"{name}.lat": sec.lat})
+        if name == "demand":  # the units' other columns are checked one by one when loading
+            named["demand.population"] = sec.population
+            named.update({f"demand.need_weights.{g}": g for g in sec.need_weights})
+        elif name == "travel":
+            named.update({"travel.demand_id": sec.demand_id, "travel.unit_id": sec.unit_id, "travel.distance": sec.distance})
+        missing = {k: c for k, c in named.items() if c not in header}
+        for key, column in missing.items():
+            col.add(key, f"expected a column {column!r} in the {name} file", found=header, file=file)
+        ok[name] = not missing
+    return ok
+
+
 # --------------------------------------------------------------------------- main checks
 
 
@@ -336,28 +403,32 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
     the data of the others); their checks are left out.
     """
     col = _Collector(scenario.path)
+    readable = _files_and_columns_ok(scenario, col)
     regions = None
-    if scenario.regions is not None:
+    if scenario.regions is not None and readable["regions"]:
         r = scenario.regions
-        regions = col.run(lambda: load_regions(r.file, id_col=r.id, name_col=r.name, kind_col=r.kind, layer=r.layer))
+        regions = col.run(lambda: load_regions(r.file, id_col=r.id, name_col=r.name, kind_col=r.kind, layer=r.layer), key="regions")
     u = scenario.units
-    units_pts = col.run(lambda: load_units(u.file, id_col=u.id, lon_col=u.lon, lat_col=u.lat, layer=u.layer))
+    units_pts = None
+    if readable["units"]:
+        units_pts = col.run(lambda: load_units(u.file, id_col=u.id, lon_col=u.lon, lat_col=u.lat, layer=u.layer), key="units")
     units, units_complete = _units_frame(units_pts, u, regions, col) if units_pts is not None else (None, False)
     d = scenario.demand
-    demand_pts = col.run(
-        lambda: load_demand(
-            d.file, id_col=d.id, lon_col=d.lon, lat_col=d.lat, population_col=d.population, need_weights=d.need_weights, layer=d.layer
+    demand_pts = None
+    if readable["demand"]:
+        demand_pts = col.run(
+            lambda: load_demand(
+                d.file, id_col=d.id, lon_col=d.lon, lat_col=d.lat, population_col=d.population, need_weights=d.need_weights, layer=d.layer
+            ),
+            key="demand",
         )
-    )
-    demand = col.run(lambda: _demand_frame(demand_pts, d, regions)) if demand_pts is not None else None
-    if scenario.travel is not None and not Path(scenario.travel.file).is_file():
-        col.errors.append(InputError("travel table does not exist", file=scenario.travel.file))
+    demand = col.run(lambda: _demand_frame(demand_pts, d, regions), key="demand") if demand_pts is not None else None
 
     table = weights = score_result = None
     dimensions: dict[str, str] = {}
     crit = scenario.criteria
     if units is not None and u.score is None and not {"criteria", "scoring"} & skip:
-        built = col.run(lambda: _criteria_table(units, units_pts.frame, crit, u.file))
+        built = col.run(lambda: _criteria_table(units, units_pts.frame, crit, u.file), key="criteria")
         if built is not None:
             table, dimensions = built
             unknown_cost = [c for c in crit.cost if c not in table.columns]
@@ -413,12 +484,12 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
                     found=sel.budget,
                 )
         services = set(units["service"])
-        unknown = [s for s in sel.service_weights if s not in services]
+        unknown = [s for s in sel.service_weights if s not in services] if units_complete else []
         if unknown:
             col.add("selection.service_weights", f"expected services among {sorted(services)}", found=unknown)
         if sel.capacity and "capacity" not in units.columns:
             col.add("selection.capacity", f"expected a capacity column {u.capacity!r} in the units file", file=u.file)
-    if units is not None and check_reach:
+    if units is not None and units_complete and check_reach:
         services = set(units["service"])
         unknown = [s for s in scenario.reach.km if s not in services]
         if unknown:
@@ -445,9 +516,9 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
         if unknown:
             col.add("selection.ratio_standards", f"expected region kinds among {sorted(kinds)} or 'default'", found=unknown)
         if units is not None:
-            from optimizer.pipeline import _ratio_per_region
+            from optimizer.pipeline import ratio_per_region
 
-            col.run(lambda: _ratio_per_region(sel.ratio_standards, demand, units), key="selection.ratio_standards")
+            col.run(lambda: ratio_per_region(sel.ratio_standards, demand, units), key="selection.ratio_standards")
     if demand is not None and check_reach:
         reach_kinds = {k for v in scenario.reach.km.values() if isinstance(v, dict) for k in v} - {"default"}
         unknown = sorted(reach_kinds - kinds)
@@ -508,7 +579,7 @@ def _partial_scenario(data: dict[str, Any], origins: dict[str, Path], chain: tup
     """A scenario built from the sections that validate, for data checks despite schema errors."""
     if {"units", "demand", "name"} & broken:
         return None
-    clean = {k: v for k, v in data.items() if k not in broken and (k in SECTIONS or k in {"name", "description"})}
+    clean = {k: v for k, v in data.items() if k not in broken and (k in SECTIONS or k in {"name", "description", "credits"})}
     try:
         return build_scenario(clean, origins=origins, path=chain[0], chain=chain)
     except InputErrors:

@@ -2,7 +2,7 @@
 
 ``optimizer access --units U --demand D [--regions R | --region-col COL]
 (--radius-km X | --distances OD.csv --max-distance X) [--supply-col COL]
-[--reach-by-kind K=KM,...] [--reach-by-service S=KM,...]
+[--reach-by-kind K=KM,...] [--reach-by-service S=KM,S/K=KM,...]
 [--decay step:10=1,20=0.68,30=0.22 | --decay gaussian:SIGMA] [--need COL=W,...]
 [--standards S.csv] [--out DIR] [--json]``
 """
@@ -10,12 +10,15 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from optimizer.errors import InputError
@@ -26,9 +29,12 @@ from optimizer.geo.analysis import (
     unit_supply,
     write_access_outputs,
 )
-from optimizer.geo.coverage import Reach, coverage_from_table, coverage_within
+from optimizer.geo.coverage import Reach, check_reach_options, coverage_from_table, coverage_within
 from optimizer.geo.indicators import Decay, adequacy_for, load_standards
 from optimizer.geo.io import (
+    Demand,
+    PointsOutsideRegions,
+    Units,
     assign_regions,
     load_demand,
     load_regions,
@@ -42,29 +48,96 @@ out_console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _pairs(text: str, option: str) -> dict[str, str]:
-    out = {}
+def _pairs(text: str, option: str) -> dict[str, float]:
+    """Parse ``NAME=KM,NAME=KM`` (KM a number >= 0)."""
+    out: dict[str, float] = {}
     for part in text.split(","):
         name, sep, value = part.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise InputError("expected NAME=KM pairs separated by commas", column=option, found=part.strip())
-        out[name.strip()] = value.strip()
+        try:
+            km = float(value)
+        except ValueError:
+            km = float("nan")
+        if not sep or not name.strip() or not np.isfinite(km) or km < 0:
+            raise InputError("expected NAME=KM pairs separated by commas, KM a number >= 0", column=option, found=part.strip())
+        out[name.strip()] = km
     return out
 
 
 def _parse_reach(radius_km: float, by_kind: str | None, by_service: str | None) -> Reach:
-    """``--radius-km`` with optional overrides per region kind and per service.
+    """``--radius-km`` with overrides per region kind (``urban=10``), per service
+    (``imaging=40``, for every kind) and per service and kind (``imaging/rural=60``).
 
-    A service's reach applies to every kind (it wins over a kind's reach).
+    Look-up order: service and kind, service, kind, ``--radius-km`` (see :class:`Reach`).
+
+    >>> r = _parse_reach(8, "urban=5,rural=25", "imaging=40,imaging/rural=60")
+    >>> r.distance("lab", "urban"), r.distance("imaging", "urban"), r.distance("imaging", "rural"), r.distance("lab", None)
+    (5.0, 40.0, 60.0, 8.0)
     """
     if not np.isfinite(radius_km) or radius_km < 0:
         raise InputError("expected a reach >= 0 km", column="--radius-km", found=radius_km)
-    spec: dict[str, object] = {"default": radius_km}
-    if by_kind:
-        spec.update(_pairs(by_kind, "--reach-by-kind"))
-    if by_service:
-        spec.update({name: {"default": km} for name, km in _pairs(by_service, "--reach-by-service").items()})
-    return Reach.parse(spec)
+    per_service: dict[str, dict[str, float]] = {}
+    for key, km in (_pairs(by_service, "--reach-by-service") if by_service else {}).items():
+        service, _, kind = (t.strip() for t in key.partition("/"))
+        if not service:
+            raise InputError("expected SERVICE=KM or SERVICE/KIND=KM", column="--reach-by-service", found=key)
+        per_service.setdefault(service, {})[kind or "default"] = km
+    by_kind_km = _pairs(by_kind, "--reach-by-kind") if by_kind else {}
+    return Reach(default=float(radius_km), by_kind=by_kind_km, by_service=per_service)
+
+
+def _assign_regions(
+    demand_set: Demand,
+    unit_set: Units,
+    regions: Path | None,
+    region_col: str | None,
+    *,
+    regions_id: str,
+    regions_name: str,
+    kind_col: str,
+) -> tuple[RegionAssignment, str]:
+    """Region of every demand point and unit, and a description of where it came from.
+
+    Polygons (points outside every region are kept with no region and warned about on
+    standard error), a code column on both tables (``region`` by default when the demand
+    has it), or else one region ``all``.
+    """
+    if regions is not None:
+        polygons = load_regions(regions, id_col=regions_id, name_col=regions_name, kind_col=kind_col)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PointsOutsideRegions)
+            d_reg = assign_regions(demand_set.lon, demand_set.lat, polygons, ids=demand_set.ids, what="demand points")
+            u_reg = assign_regions(unit_set.lon, unit_set.lat, polygons, ids=unit_set.ids, what="units")
+        for w in caught:
+            err_console.print(f"[bold yellow]warning:[/] {escape(str(w.message))}", markup=True)
+        return RegionAssignment(demand=d_reg, units=u_reg, polygons=polygons), f"polygons {regions}"
+    col = region_col if region_col is not None else ("region" if "region" in demand_set.frame.columns else None)
+    if col is None:
+        return (
+            RegionAssignment(
+                demand=pd.Series("all", index=demand_set.ids, dtype=object, name="region"),
+                units=pd.Series("all", index=unit_set.ids, dtype=object, name="region"),
+            ),
+            "one region 'all'",
+        )
+    if col not in unit_set.frame.columns:
+        raise InputError(
+            f"expected a region column {col!r} on the units too (or give --regions polygons)",
+            file=unit_set.source,
+            column=col,
+        )
+    d_reg = check_region_column(len(demand_set), region_column(demand_set.frame, col, file=demand_set.source), file=demand_set.source, column=col)
+    u_reg = region_column(unit_set.frame, col, file=unit_set.source)
+    return RegionAssignment(demand=d_reg, units=u_reg), f"column {col!r}"
+
+
+def _with_region_kind(demand_set: Demand, assignment: RegionAssignment, kind_col: str) -> Demand:
+    """Give each demand point its region's kind (from the polygons) when the demand has no
+    ``kind_col`` of its own, so that ``--reach-by-kind`` follows the region's kind."""
+    polygons = assignment.polygons
+    if kind_col in demand_set.frame.columns or polygons is None or polygons["kind"].isna().all():
+        return demand_set
+    kinds = assignment.demand.map(polygons["kind"]).to_numpy(dtype=object)
+    return replace(demand_set, frame=demand_set.frame.assign(**{kind_col: kinds}))
 
 
 def access(
@@ -78,11 +151,11 @@ def access(
     radius_km: Annotated[float | None, typer.Option("--radius-km", help="Great-circle reach in km (give this or --distances).")] = None,
     reach_by_kind: Annotated[
         str | None,
-        typer.Option("--reach-by-kind", help="Reach per region kind, e.g. urban=10,rural=30 (km; read from the demand's --kind-col; default: none)."),
+        typer.Option("--reach-by-kind", help="Reach per region kind, e.g. urban=10,rural=30 (km; kind from the demand's --kind-col, else the --regions polygons' kind; default: none)."),
     ] = None,
     reach_by_service: Annotated[
         str | None,
-        typer.Option("--reach-by-service", help="Reach per unit service, e.g. lab=10,imaging=40 (km; read from --service-col; default: none)."),
+        typer.Option("--reach-by-service", help="Reach per unit service, e.g. lab=10,imaging=40, or per service and kind, imaging/rural=60 (km; service from --service-col; default: none)."),
     ] = None,
     distances: Annotated[Path | None, typer.Option("--distances", help="Travel table (demand_id, unit_id, distance), CSV or Parquet.")] = None,
     max_distance: Annotated[float | None, typer.Option("--max-distance", help="Reach in the travel table's unit (with --distances).")] = None,
@@ -108,12 +181,7 @@ def access(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on standard output.")] = False,
 ) -> None:
     """Coverage, units per 100,000, 2SFCA and E2SFCA accessibility per region."""
-    if (radius_km is None) == (distances is None):
-        raise InputError("expected exactly one of --radius-km or --distances", column="--radius-km/--distances")
-    if distances is not None and max_distance is None:
-        raise InputError("expected --max-distance with --distances (in the travel table's unit)", column="--max-distance")
-    if distances is None and max_distance is not None:
-        raise InputError("--max-distance applies to --distances; use --radius-km for great-circle reach", column="--max-distance")
+    check_reach_options(radius_km, distances, max_distance)
     if regions is not None and region_col is not None:
         raise InputError("expected either --regions or --region-col, not both", column="--regions/--region-col")
     if (reach_by_kind or reach_by_service) and distances is not None:
@@ -123,37 +191,10 @@ def access(
     demand_set = load_demand(demand, id_col=demand_id, population_col=population_col, need_weights=parse_need_weights(need))
     supply = unit_supply(unit_set, supply_col)
 
-    caught: list[warnings.WarningMessage] = []
-    if regions is not None:
-        polygons = load_regions(regions, id_col=regions_id, name_col=regions_name, kind_col=kind_col)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            d_reg = assign_regions(demand_set.lon, demand_set.lat, polygons, ids=demand_set.ids, what="demand points")
-            u_reg = assign_regions(unit_set.lon, unit_set.lat, polygons, ids=unit_set.ids, what="units")
-        assignment = RegionAssignment(demand=d_reg, units=u_reg, polygons=polygons)
-    else:
-        col = region_col
-        if col is None and "region" in demand_set.frame.columns:
-            col = "region"
-        if col is None:
-            import pandas as pd
-
-            assignment = RegionAssignment(
-                demand=pd.Series("all", index=demand_set.ids, dtype=object, name="region"),
-                units=pd.Series("all", index=unit_set.ids, dtype=object, name="region"),
-            )
-        else:
-            if col not in unit_set.frame.columns:
-                raise InputError(
-                    f"expected a region column {col!r} on the units too (or give --regions polygons)",
-                    file=unit_set.source,
-                    column=col,
-                )
-            d_reg = check_region_column(len(demand_set), region_column(demand_set.frame, col, file=demand_set.source), file=demand_set.source, column=col)
-            u_reg = region_column(unit_set.frame, col, file=unit_set.source)
-            assignment = RegionAssignment(demand=d_reg, units=u_reg)
-    for w in caught:
-        err_console.print(f"[bold yellow]warning:[/] {w.message}", markup=True)
+    assignment, region_source = _assign_regions(
+        demand_set, unit_set, regions, region_col, regions_id=regions_id, regions_name=regions_name, kind_col=kind_col
+    )
+    demand_set = _with_region_kind(demand_set, assignment, kind_col)
 
     if distances is not None:
         coverage = coverage_from_table(distances, demand_set, unit_set, float(max_distance))
@@ -190,15 +231,18 @@ def access(
         settings={
             "units": str(units),
             "demand": str(demand),
-            "regions": str(regions) if regions is not None else (region_col or "region column or one region"),
+            "regions": region_source,
             "reach": reach_text,
             "supply": supply_col or "1 per unit",
             "need": need or "none",
         },
     )
     if out is not None:
-        with atomic_directory(out, force=force) as tmp:
-            write_access_outputs(report, demand_set, unit_set, tmp)
+        try:
+            with atomic_directory(out, force=force) as tmp:
+                write_access_outputs(report, demand_set, unit_set, tmp)
+        except OSError as exc:
+            raise InputError(f"could not write the output folder: {exc.strerror or exc}", file=out) from None
         err_console.print(f"wrote {out}/ (regions.csv, demand_access.csv, unit_reach.csv, access.json, access.gpkg)")
     if json_out:
         emit_json(report.summary())
@@ -236,9 +280,10 @@ def _print_table(report) -> None:
         f"{m['rows']:,} demand points -> {m['groups']:,} rows after merging identical reaching sets "
         f"({m['pairs']:,} -> {m['merged_pairs']:,} pairs)"
     )
-    outside = report.assignment.demand_outside
-    if len(outside):
-        out_console.print(f"{len(outside)} demand points outside every region: {', '.join(map(str, outside[:10]))}")
+    for what, outside in (("demand points", report.assignment.demand_outside), ("units", report.assignment.units_outside)):
+        if len(outside):
+            shown = ", ".join(map(str, outside[:10])) + (", ..." if len(outside) > 10 else "")
+            out_console.print(f"{len(outside)} {what} outside every region (in no region's row): {shown}")
     if report.adequacy is not None:
         grid = report.adequacy.grid
         failing = grid[~grid["passes"].astype(bool)]

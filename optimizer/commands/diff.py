@@ -26,13 +26,15 @@ def _cell(value: object, digits: int = 4) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if isinstance(value, float):
-        return f"{value:,.{digits}g}"
+        if abs(value) >= 1000 or (value.is_integer() and abs(value) < 1e15):
+            return f"{value:,.0f}"
+        return f"{value:.{digits}g}"
     return str(value)
 
 
 def _frame_table(title: str, frame: pd.DataFrame, index_label: str) -> Table:
     table = Table(title=title)
-    table.add_column(index_label)
+    table.add_column(index_label, no_wrap=True)
     for col in frame.columns:
         table.add_column(str(col), justify="right")
     for key, row in frame.head(MAX_ROWS).iterrows():
@@ -52,7 +54,7 @@ def print_diff(d: RunDiff) -> None:
         _out.print(_frame_table("Key figures (delta = B - A)", d.summary, "figure"))
     _out.print(f"Units entering the selection in B: {len(d.entered)}; leaving it: {len(d.left)}")
     if len(d.units):
-        cols = [c for c in ("change", "selected_a", "selected_b", "score_a", "score_b", "rank_a", "rank_b") if c in d.units.columns]
+        cols = [c for c in ("change", "score_a", "score_b", "rank_a", "rank_b") if c in d.units.columns]
         _out.print(_frame_table("Units that changed", d.units[cols], "unit"))
     if len(d.regions):
         delta_cols = [c for c in d.regions.columns if c.endswith("_delta")] or list(d.regions.columns)

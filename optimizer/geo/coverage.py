@@ -39,7 +39,7 @@ from scipy.spatial import cKDTree
 
 from optimizer.errors import InputError
 from optimizer.geo.distance import EARTH_RADIUS_KM, chord_to_km, km_to_chord, unit_sphere
-from optimizer.geo.io import Demand, Units
+from optimizer.geo.io import Demand, Units, code_column, reject_rows
 from optimizer.geo.relation import (
     Coverage,
     MergedCoverage,
@@ -236,8 +236,7 @@ def _service_codes(units: Units, service_col: str) -> list[str | None]:
             file=units.source,
             column=service_col,
         )
-    col = units.frame[service_col]
-    return [None if pd.isna(v) else str(v) for v in col.to_numpy(dtype=object)]
+    return code_column(units.frame, service_col).tolist()
 
 
 def _kind_groups(reach: Reach, demand: Demand, kind_col: str) -> list[tuple[str | None, np.ndarray]]:
@@ -250,8 +249,7 @@ def _kind_groups(reach: Reach, demand: Demand, kind_col: str) -> list[tuple[str 
             file=demand.source,
             column=kind_col,
         )
-    col = demand.frame[kind_col].to_numpy(dtype=object)
-    kinds = np.array(["" if pd.isna(v) else str(v) for v in col], dtype=object)
+    kinds = code_column(demand.frame, kind_col).fillna("").to_numpy(dtype=object)
     out = []
     for k in pd.unique(kinds):
         out.append((None if k == "" else str(k), np.flatnonzero(kinds == k)))
@@ -259,6 +257,22 @@ def _kind_groups(reach: Reach, demand: Demand, kind_col: str) -> list[tuple[str 
 
 
 # --------------------------------------------------------------------------- entry points
+
+
+def check_reach_options(radius_km: float | None, distances: object, max_distance: float | None) -> None:
+    """The command-line reach contract: ``--radius-km X`` or ``--distances T --max-distance X``.
+
+    >>> check_reach_options(10.0, None, None)
+    >>> check_reach_options(None, "od.csv", None)
+    Traceback (most recent call last):
+    optimizer.errors.InputError: column '--max-distance': expected --max-distance with --distances (in the travel table's unit)
+    """
+    if (radius_km is None) == (distances is None):
+        raise InputError("expected exactly one of --radius-km or --distances", column="--radius-km/--distances")
+    if distances is not None and max_distance is None:
+        raise InputError("expected --max-distance with --distances (in the travel table's unit)", column="--max-distance")
+    if distances is None and max_distance is not None:
+        raise InputError("--max-distance applies to --distances; use --radius-km for great-circle reach", column="--max-distance")
 
 
 def coverage_within(
@@ -530,21 +544,14 @@ def coverage_from_table(
     rows = pd.Index(demand.ids).get_indexer(d_ids)
     cols = pd.Index(units.ids).get_indexer(u_ids)
     for pos, col, label, what in ((rows, demand_col, d_ids, "demand point"), (cols, unit_col, u_ids, "unit")):
-        bad = pos < 0
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"expected the id of a {what} in the inputs; this id matches none", file=p, row=i + 1, column=col, found=label[i])
-    pair = pd.MultiIndex.from_arrays([rows, cols])
-    dup = pair.duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise InputError(
-            "expected each (demand, unit) pair once; this pair is listed twice",
-            file=p,
-            row=i + 1,
-            column=f"{demand_col}/{unit_col}",
-            found=f"{d_ids[i]} / {u_ids[i]}",
-        )
+        reject_rows(pos < 0, f"expected the id of a {what} in the inputs; this id matches none", file=p, column=col, found=label)
+    reject_rows(
+        pd.MultiIndex.from_arrays([rows, cols]).duplicated(),
+        "expected each (demand, unit) pair once; this pair is listed twice",
+        file=p,
+        column=f"{demand_col}/{unit_col}",
+        found=d_ids + " / " + u_ids,
+    )
     keep = values <= max_distance
     return _coverage_from_pairs(demand.ids, units.ids, rows[keep].astype(np.int64), cols[keep].astype(np.int64), values[keep])
 

@@ -475,7 +475,7 @@ def adequacy_for(
     from dataclasses import replace
 
     from optimizer.geo.coverage import Reach, coverage_within
-    from optimizer.geo.io import Units
+    from optimizer.geo.io import Units, code_column
 
     if region_kind is None or region_kind.isna().all():
         if kind_col not in demand.frame.columns:
@@ -488,13 +488,13 @@ def adequacy_for(
     region_kind = region_kind.dropna().astype(str)
     if service_col not in units.frame.columns:
         raise InputError(f"expected a {service_col!r} column on the units for adequacy standards", file=units.source, column=service_col)
-    services = units.frame[service_col].astype(object).where(units.frame[service_col].notna(), None).to_numpy(dtype=object)
+    services = code_column(units.frame, service_col).to_numpy(dtype=object)
     point_kind = demand_region.map(region_kind).to_numpy(dtype=object)
     probe = replace(demand, frame=demand.frame.assign(_region_kind=point_kind))
     covered: dict[str, np.ndarray] = {}
     all_services = sorted({s for per in standards.values() for s in per})
     for service in all_services:
-        mask = np.array([s is not None and str(s) == service for s in services])
+        mask = services == service
         subset = Units(units.ids[mask], units.lon[mask], units.lat[mask], units.frame[mask], units.source)
         by_kind = {k: per[service].reach for k, per in standards.items() if service in per}
         cov = coverage_within(probe, subset, Reach(default=0.0, by_kind=by_kind), kind_col="_region_kind", keep_distance=False)
@@ -506,7 +506,7 @@ def adequacy_for(
         demand.population,
         demand_region,
         unit_region,
-        np.array([None if s is None else str(s) for s in services], dtype=object),
+        services,
         region_kind,
         standards,
     )

@@ -115,6 +115,20 @@ class Demand:
         return len(self.ids)
 
 
+def reject_rows(mask: np.ndarray, message: str, *, file, column: str | None = None, found=None) -> None:
+    """Raise :class:`InputError` at the first True row of ``mask`` (1-based row number).
+
+    ``found`` is an array aligned with ``mask`` (its value at that row is reported) or None.
+
+    >>> reject_rows(np.array([False, True]), "expected x", file="f.csv", column="c", found=np.array([1, 7]))
+    Traceback (most recent call last):
+    optimizer.errors.InputError: f.csv: row 2, column 'c': expected x, found 7
+    """
+    if mask.any():
+        i = int(np.flatnonzero(mask)[0])
+        raise InputError(message, file=file, row=i + 1, column=column, found=None if found is None else found[i])
+
+
 def is_vector_file(path: str | Path) -> bool:
     """True for files read with geopandas (by suffix; GeoParquet by its metadata)."""
     p = Path(path)
@@ -150,20 +164,20 @@ def read_vector(path: str | Path, *, layer: str | None = None, what: str = "file
             f"expected a declared coordinate reference system (CRS) in the {what}, found none", file=p
         )
     geom = gdf.geometry
-    missing = (geom.isna() | geom.is_empty).to_numpy()
-    if missing.any():
-        i = int(np.flatnonzero(missing)[0])
-        raise InputError("expected a geometry, found an empty one", file=p, row=i + 1, column=geom.name)
+    reject_rows((geom.isna() | geom.is_empty).to_numpy(), "expected a geometry, found an empty one", file=p, column=geom.name)
     invalid = ~geom.is_valid.to_numpy()
     if invalid.any():
-        i = int(np.flatnonzero(invalid)[0])
-        reason = shapely.is_valid_reason(geom.iloc[i])
-        raise InputError("expected a valid geometry", file=p, row=i + 1, column=geom.name, found=reason)
+        reject_rows(invalid, "expected a valid geometry", file=p, column=geom.name, found=shapely.is_valid_reason(geom.to_numpy()))
     try:
         gdf = gdf.to_crs(WGS84)
     except Exception as exc:
         raise InputError(f"could not transform the {what} to WGS84: {exc}", file=p) from None
     return gdf
+
+
+def _require_geometry(gdf: gpd.GeoDataFrame, allowed: list[str], expected: str, file: Path) -> None:
+    kinds = gdf.geometry.geom_type.to_numpy(dtype=object)
+    reject_rows(~np.isin(kinds, allowed), f"expected {expected}", file=file, column=gdf.geometry.name, found=kinds)
 
 
 def polygon_points(geometry: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
@@ -185,14 +199,8 @@ def polygon_points(geometry: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_lonlat(lon: np.ndarray, lat: np.ndarray, file, lon_col: str, lat_col: str) -> None:
-    bad = (lon < -180.0) | (lon > 180.0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError("expected a longitude in [-180, 180] degrees (WGS84)", file=file, row=i + 1, column=lon_col, found=float(lon[i]))
-    bad = (lat < -90.0) | (lat > 90.0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError("expected a latitude in [-90, 90] degrees (WGS84)", file=file, row=i + 1, column=lat_col, found=float(lat[i]))
+    reject_rows((lon < -180.0) | (lon > 180.0), "expected a longitude in [-180, 180] degrees (WGS84)", file=file, column=lon_col, found=lon)
+    reject_rows((lat < -90.0) | (lat > 90.0), "expected a latitude in [-90, 90] degrees (WGS84)", file=file, column=lat_col, found=lat)
 
 
 def _read_points(
@@ -206,16 +214,11 @@ def _read_points(
     allow_polygons: bool,
 ) -> tuple[pd.Index, np.ndarray, np.ndarray, pd.DataFrame, Path]:
     """Shared reader: ids, lon, lat and the attribute frame (positional, not yet indexed)."""
-    p = Path(path)
+    p = require_file(path, what)
     if is_vector_file(p):
         gdf = read_vector(p, layer=layer, what=what)
-        kinds = gdf.geometry.geom_type
         allowed = ["Point"] + (["Polygon", "MultiPolygon"] if allow_polygons else [])
-        wrong = ~kinds.isin(allowed).to_numpy()
-        if wrong.any():
-            i = int(np.flatnonzero(wrong)[0])
-            expected = "point or polygon" if allow_polygons else "point"
-            raise InputError(f"expected {expected} geometry", file=p, row=i + 1, column=gdf.geometry.name, found=kinds.iloc[i])
+        _require_geometry(gdf, allowed, "point or polygon geometry" if allow_polygons else "point geometry", p)
         lon, lat = polygon_points(gdf.geometry)
         df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
         ids = id_column(df, id_col, file=p)
@@ -299,28 +302,23 @@ def load_demand(
         if not np.isfinite(w) or w < 0:
             raise InputError(f"expected a need weight >= 0 for group column {name!r}", found=w)
         values = numeric_column(df, name, file=p, minimum=0.0)
-        over = values > population * (1 + 1e-12) + 1e-9
-        if over.any():
-            i = int(np.flatnonzero(over)[0])
-            raise InputError(
-                f"expected a group population at most the point's population ({population[i]:g} in {population_col!r})",
-                file=p,
-                row=i + 1,
-                column=name,
-                found=float(values[i]),
-            )
+        reject_rows(
+            values > population * (1 + 1e-12) + 1e-9,
+            f"expected a group population at most the point's population (column {population_col!r})",
+            file=p,
+            column=name,
+            found=values,
+        )
         groups[name] = values
     need = need_weighted(population, groups, weights)
-    negative = need < -1e-9
-    if negative.any():
-        i = int(np.flatnonzero(negative)[0])
-        raise InputError(
-            "expected a non-negative need-weighted population (overlapping groups with weights below 1 "
-            "remove more people than live at the point)",
-            file=p,
-            row=i + 1,
-            found=float(need[i]),
-        )
+    reject_rows(
+        need < -1e-9,
+        "expected a non-negative need-weighted population (overlapping groups with weights below 1 "
+        "remove more people than live at the point)",
+        file=p,
+        column=", ".join(weights),
+        found=need,
+    )
     need = np.maximum(need, 0.0)
     return Demand(ids=ids, lon=lon, lat=lat, population=population, need=need, frame=_frame(df, ids, id_col), source=p)
 
@@ -364,11 +362,7 @@ def load_regions(
     """
     gdf = read_vector(path, layer=layer, what="regions file")
     p = Path(path)
-    kinds = gdf.geometry.geom_type
-    wrong = ~kinds.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    if wrong.any():
-        i = int(np.flatnonzero(wrong)[0])
-        raise InputError("expected polygon geometry for a region", file=p, row=i + 1, column=gdf.geometry.name, found=kinds.iloc[i])
+    _require_geometry(gdf, ["Polygon", "MultiPolygon"], "polygon geometry for a region", p)
     ids = id_column(gdf, id_col, file=p)
     names = gdf[name_col].astype(str).to_numpy(dtype=object) if name_col in gdf.columns else ids.to_numpy(dtype=object)
     kind = (
@@ -425,12 +419,17 @@ def assign_regions(
     return out
 
 
-def region_column(frame: pd.DataFrame, column: str, *, file: str | Path | None = None) -> pd.Series:
-    """A region code column as strings (None where empty), indexed like ``frame``."""
+def code_column(frame: pd.DataFrame, column: str, *, file: str | Path | None = None, name: str | None = None) -> pd.Series:
+    """A code column (region, service, kind) as strings, None where empty, indexed like ``frame``."""
     require_columns(frame, [column], file=file)
     raw = frame[column]
     values = raw.astype(object).where(raw.notna(), None)
-    return pd.Series([_code(v) for v in values], index=frame.index, name="region", dtype=object)
+    return pd.Series([_code(v) for v in values], index=frame.index, name=name or column, dtype=object)
+
+
+def region_column(frame: pd.DataFrame, column: str, *, file: str | Path | None = None) -> pd.Series:
+    """A region code column as strings (None where empty), indexed like ``frame``."""
+    return code_column(frame, column, file=file, name="region")
 
 
 def _code(value: object) -> str | None:

@@ -49,7 +49,7 @@ def coverage_by_region(regions: pd.DataFrame) -> Figure:
     """
     data = regions.sort_values("covered_share_after", kind="stable")
     n = len(data)
-    fig = Figure(figsize=(7.0, max(2.5, 0.32 * n + 1.2)))
+    fig = Figure(figsize=(7.0, max(2.5, 0.32 * n + 1.2)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(n)
     h = 0.38
@@ -66,7 +66,7 @@ def coverage_by_region(regions: pd.DataFrame) -> Figure:
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("population within reach of a contracted unit")
     ax.set_title("Coverage per region, before and after")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if n > 8 else -0.22), ncol=3, fontsize=8, frameon=False)
+    fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     return fig
 

@@ -210,6 +210,9 @@ def _footer(run: Any) -> str:
     versions = getattr(run, "versions", None) or {}
     timings = getattr(run, "timings", None) or {}
     rows = []
+    credits = getattr(getattr(run, "scenario", None), "credits", None)
+    if isinstance(credits, str) and credits.strip():
+        rows.append(f'<span class="credits">Data: {esc(credits.strip())}</span>')
     if inputs:
         rows.append("Inputs: " + "; ".join(f"{esc(k)} (sha256 {esc(str(v)[:12])}…)" for k, v in inputs.items()))
     if versions:

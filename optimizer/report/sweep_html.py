@@ -22,7 +22,7 @@ FRONTIER_COLUMNS = (
     Column("units", "units", "int"),
     Column("entering", "entering", "int"),
     Column("leaving", "leaving", "int"),
-    Column("coverage_gain", "coverage gain", "int"),
+    Column("coverage_gain", "need-weighted gain", "int"),
     Column("marginal_per_budget", "gain per unit of budget", "float"),
     Column("marginal_per_cost", "gain per unit of cost", "float"),
 )
@@ -72,7 +72,7 @@ def render_sweep_report(result: Any, frontier_png: bytes) -> str:
         items.append((f"Cheapest {fmt(tau, 'share')}", fmt(row["budget"], "money"), f"{fmt(row['units'], 'int')} units, {row['status']}", row["status"] != "optimal"))
     intro = (
         f"<p>The best {esc(result.objective)} selection at each budget (every budget solved exactly with the scenario's "
-        "constraints). <em>Gain per unit of budget</em> is the extra covered population divided by the extra budget "
+        "constraints). <em>Gain per unit of budget</em> is the extra need-weighted covered population (the objective) divided by the extra budget "
         "since the previous step. The smallest budget for a target is the total cost of the cheapest selection "
         "reaching it (an exact min-cost solve): any lower budget misses the target.</p>"
     )

@@ -21,6 +21,7 @@ the warm start of the exact solve.
 from __future__ import annotations
 
 import heapq
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,8 +43,10 @@ class _State:
     budget_left: float
 
 
-def greedy_select(problem: SelectionProblem, red: Reduction, spec: ModelSpec) -> np.ndarray:
-    """A feasible-if-possible selection (bool over ``red.units``) for the model ``spec``."""
+def greedy_select(problem: SelectionProblem, red: Reduction, spec: ModelSpec, *, deadline: float | None = None) -> np.ndarray:
+    """A feasible-if-possible selection (bool over ``red.units``) for the model ``spec``.
+
+    ``deadline`` (a ``time.perf_counter()`` value) stops the local search early."""
     csc = sp.csc_array(red.rows.matrix)
     cost = problem.cost[red.units]
     quality = spec.objective == "quality-coverage"
@@ -83,7 +86,7 @@ def greedy_select(problem: SelectionProblem, red: Reduction, spec: ModelSpec) ->
                 st.chosen = before.copy()
                 st.chosen[alone[k]] = True
         if not quality and spec.floors is None and spec.ratio_units is None and spec.budget is not None:
-            st.chosen = swap_search(red.rows.matrix, weights, cost, spec.budget, st.chosen, red.must_keep)
+            st.chosen = swap_search(red.rows.matrix, weights, cost, spec.budget, st.chosen, red.must_keep, deadline=deadline)
     return st.chosen
 
 
@@ -97,6 +100,7 @@ def swap_search(
     *,
     max_rounds: int = 500,
     max_pairs: int = 20_000_000,
+    deadline: float | None = None,
 ) -> np.ndarray:
     """Local search for budgeted coverage: apply the best "add" or "swap one for one"
     move until none improves (first-improvement on the best move of each round).
@@ -109,6 +113,8 @@ def swap_search(
     a = sp.csc_array(matrix, dtype=float)
     chosen = chosen.copy()
     for _ in range(max_rounds):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         count = a @ chosen.astype(float)
         gain = a.T @ (weights * (count == 0))
         left = budget - float(cost[chosen].sum())

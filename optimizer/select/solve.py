@@ -39,6 +39,10 @@ from optimizer.select.result import SelectionResult, assemble, best_scores, serv
 from optimizer.select.solvers import check_solver, lp_bound, relative_gap, solve_model
 
 OBJECTIVES = ("coverage", "quality-coverage", "min-cost")
+GREEDY_SHARE = 0.2
+"""Share of the remaining time limit the greedy's local search may use."""
+GREEDY_MAX_SECONDS = 30.0
+"""Cap of the greedy's local search without a time limit."""
 
 
 @dataclass(frozen=True)
@@ -309,7 +313,10 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
     model, need_obj = _model(problem, red, spec)
     size = {**_size_before(problem, spec), **{f"{k}_after": v for k, v in model.size.items()}, "merged_rows": problem.rows_for(capacity=spec.capacity).n_rows, "model_units": red.n_units}
     plan = _stage_plan(problem, spec, o.lexicographic)
-    greedy_local = greedy_select(problem, red, spec) if (o.warm_start or o.solver == "greedy") and not spec.capacity else None
+    left = remaining()
+    greedy_deadline = time.perf_counter() + (GREEDY_SHARE * left if left is not None else GREEDY_MAX_SECONDS)
+    use_greedy = (o.warm_start or o.solver == "greedy") and not spec.capacity
+    greedy_local = greedy_select(problem, red, spec, deadline=greedy_deadline) if use_greedy else None
     if spec.capacity and o.warm_start:
         greedy_local = red.must_keep.copy()
 

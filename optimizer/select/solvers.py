@@ -76,6 +76,12 @@ PULP_STATUS = {
 
 SOLVER_ALIASES = {"highs": "highs", "cbc": "PULP_CBC_CMD"}
 
+MIN_MIP_SECONDS = 0.5
+"""Below this much time left, the final MIP is skipped (incumbent + LP bound returned)."""
+
+PRESOLVE_MAX_FREE = 2000
+"""The final MIP uses HiGHS presolve when at most this many units are left free."""
+
 NEIGHBOURHOOD = 60
 """Units freed, besides the LP's fractional ones, in the second incumbent search (those
 with the smallest reduced costs: the likeliest to change)."""
@@ -277,7 +283,11 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
         if _feasible(model, v):
             incumbent = v
     if lp.status != "optimal" or duals is None:
-        return _run_highs(model, left(), gap_rel, incumbent, presolve, abs_gap=abs_gap)[0]
+        out = _run_highs(model, left(), gap_rel, incumbent, presolve, abs_gap=abs_gap)[0]
+        if out.values is not None and out.status != "optimal" and (out.bound is None or not math.isfinite(out.bound)):
+            bound = trivial_bound(model)
+            return replace(out, bound=bound, gap=relative_gap(out.objective, bound))
+        return out
     bound = lp.objective
     x_lp = lp.values
     is_int = model.integer
@@ -306,6 +316,8 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
 
     def done(values, status, best_bound, raw):
         obj = model.value(values)
+        if best_bound is None or not math.isfinite(best_bound):
+            best_bound = trivial_bound(model)
         gap = 0.0 if status == "optimal" else relative_gap(obj, best_bound)
         return SolveOutcome(status, values, obj, best_bound if status != "optimal" else obj, gap, "highs", raw, 0.0)
 
@@ -323,7 +335,14 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
         model_fixed = replace(model, col_lower=lower, col_upper=upper) if consistent else model
     else:
         model_fixed = model
-    out, _ = _run_highs(model_fixed, left(), gap_rel, incumbent, True, abs_gap=abs_gap)
+    limit = left()
+    if incumbent is not None and limit is not None and limit < MIN_MIP_SECONDS:
+        return done(incumbent, "time_limit", bound, "Time limit reached (before the final MIP)")
+    n_free = int((model_fixed.integer & (model_fixed.col_lower < model_fixed.col_upper)).sum())
+    # HiGHS presolve does not always honour the time limit on large models: use it only
+    # when reduced-cost fixing left a small MIP
+    use_presolve = presolve or n_free <= PRESOLVE_MAX_FREE
+    out, _ = _run_highs(model_fixed, limit, gap_rel, incumbent, use_presolve, abs_gap=abs_gap)
     if out.values is None:
         if incumbent is not None:
             return done(incumbent, "time_limit", bound, out.raw_status)
@@ -335,6 +354,15 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
     if out.status == "optimal":
         return done(values, "optimal", best_bound, out.raw_status)
     return done(values, "time_limit", best_bound, out.raw_status)
+
+
+def trivial_bound(model: LinearModel) -> float:
+    """Objective with every column at its most favourable bound, ignoring the rows: a
+    valid (weak) bound when the solver stopped before reporting one."""
+    c = model.objective if model.maximize else -model.objective
+    best = np.where(c > 0, model.col_upper, model.col_lower)
+    value = float(np.sum(np.where(c != 0, c * best, 0.0)))
+    return model.offset + (value if model.maximize else -value)
 
 
 def _better(model, a, b, sign):

@@ -170,3 +170,15 @@ def test_frontier_chart_draws_targets():
     ax = fig.axes[0]
     assert len(ax.lines) >= 4  # frontier, current, two target lines, the reachable target's marker
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.5, 0.8, 0.9])
+
+
+def test_scenario_credits_in_the_footer(tmp_path, run):
+    """The scenario's ``credits`` (data sources and licences) appear in the footer, escaped;
+    a scenario without credits has no credits line."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    credited = replace(run, scenario=SimpleNamespace(name="x", credits="GeoNames, CC BY 4.0; © OpenStreetMap contributors <ODbL>"))
+    html = write_report(tmp_path / "a", credited).read_text(encoding="utf-8")
+    assert '<span class="credits">Data: GeoNames, CC BY 4.0; © OpenStreetMap contributors &lt;ODbL&gt;</span>' in html
+    assert 'class="credits"' not in write_report(tmp_path / "b", run).read_text(encoding="utf-8")

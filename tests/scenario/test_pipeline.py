@@ -149,7 +149,7 @@ def test_run_scenario_raises_every_input_problem(tiny):
 
 def test_ratio_standards_per_region_follow_the_majority_kind():
     """A region's standard is its majority kind's; per-service values add up."""
-    from optimizer.pipeline import _ratio_per_region
+    from optimizer.pipeline import ratio_per_region
 
     demand = pd.DataFrame(
         {
@@ -160,9 +160,9 @@ def test_ratio_standards_per_region_follow_the_majority_kind():
     )
     standards = {"urban": {"lab": 2.0, "imaging": 1.0}, "rural": 0.5, "default": 0.25}
     units = pd.DataFrame({"service": ["lab", "imaging"]})
-    assert _ratio_per_region(standards, demand, units) == {"A": 3.0, "B": 0.5, "C": 0.25}
-    assert _ratio_per_region({"urban": 1.0}, demand, pd.DataFrame()) == {"A": 1.0}
-    assert _ratio_per_region(None, demand, pd.DataFrame()) is None
+    assert ratio_per_region(standards, demand, units) == {"A": 3.0, "B": 0.5, "C": 0.25}
+    assert ratio_per_region({"urban": 1.0}, demand, pd.DataFrame()) == {"A": 1.0}
+    assert ratio_per_region(None, demand, pd.DataFrame()) is None
 
 
 def test_progress_is_shown_unless_quiet(cli, tmp_path, fast_demo):

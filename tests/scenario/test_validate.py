@@ -28,7 +28,7 @@ def test_validate_lists_several_problems_with_exit_2_and_run_writes_nothing(cli,
     assert "4 problems found" in err
     assert "key 'colour': unknown key" in err
     assert "key 'reach.default_km': expected a valid number" in err
-    assert "nowhere.csv: demand file does not exist" in err
+    assert "key 'demand.file': expected an existing demand file, found '" + str(tmp_path / "nowhere.csv") in err
     assert "key 'selection.budget': expected a budget of at least 61,581.60, the cost of the 40 must-keep units" in err
 
     doc = cli("validate", path, "--json").json()
@@ -84,3 +84,30 @@ def test_unreadable_scenario_is_a_problem_in_json(cli, tmp_path):
     doc = res.json()
     assert doc["valid"] is False
     assert doc["problems"] == [f"{bad.resolve()}: expected valid TOML: Expected ']' at the end of a table declaration (at line 2, column 7)"]
+
+
+def test_every_missing_column_and_file_names_its_key(cli, tmp_path):
+    """Each column a scenario names but its file lacks is reported with the key naming it,
+    all at once (the population, a need group, the cost, a criterion), and a missing
+    travel table names ``travel.file``."""
+    path = write_scenario(
+        tmp_path,
+        f'extends = "{DEMO.as_posix()}"\nname = "bad-columns"\n'
+        '[units]\ncost = "price"\n'
+        '[demand]\npopulation = "people"\nneed_weights = { kids = 2.0 }\n'
+        '[criteria]\ncolumns = ["demographic", "nonexistent"]\n'
+        '[travel]\nfile = "times.csv"\nmax_distance = 30\n',
+    )
+    res = cli("validate", path, "--json")
+    assert res.code == 2
+    problems = res.json()["problems"]
+    expected = (
+        "key 'demand.population': expected a column 'people' in the demand file",
+        "key 'demand.need_weights.kids': expected a column 'kids' in the demand file",
+        "key 'units.cost': missing column 'price'",
+        "key 'criteria.columns': missing column 'nonexistent'",
+        "key 'travel.file': expected an existing travel file",
+    )
+    for text in expected:
+        assert sum(text in p for p in problems) == 1, (text, problems)
+    assert len(problems) == len(expected)

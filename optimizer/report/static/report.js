@@ -5,7 +5,7 @@
   "use strict";
 
   var COVERAGE_BREAKS = [0.2, 0.4, 0.6, 0.8];
-  var COVERAGE_COLORS = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"];
+  var COVERAGE_COLORS = ["#d7191c", "#fdae61", "#fee08b", "#a6d96a", "#1a9641"];
   var NO_DATA = "#cccccc";
 
   function esc(s) {
