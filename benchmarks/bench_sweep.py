@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from optimizer.paths import shipped_scenario
-from optimizer.sweep import prepare, sweep_inputs
+from optimizer.sweep import prepare, sweep
 
 
 def main() -> None:
@@ -46,7 +46,7 @@ def main() -> None:
     reference = None
     for workers in (int(w) for w in args.workers.split(",")):
         t0 = time.perf_counter()
-        result = sweep_inputs(inputs, budgets, targets=(args.target,), workers=workers)
+        result = sweep(inputs, budgets, targets=(args.target,), workers=workers)
         wall = time.perf_counter() - t0
         f = result.frontier
         same = "reference" if reference is None else ("yes" if reference.frontier.equals(f) and reference.targets.equals(result.targets) else "NO")

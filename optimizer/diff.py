@@ -41,8 +41,12 @@ REGION_METRICS = (
     "access_2sfca_after",
     "population",
     "floor_met",
+    "ratio_met",
 )
 """Region columns compared, when both runs have them."""
+
+FLAG_METRICS = ("floor_met", "ratio_met")
+"""Region columns holding True / False / empty (compared as text, no delta)."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,7 @@ def region_changes(a: pd.DataFrame, b: pd.DataFrame, metrics: tuple[str, ...] = 
         na = pd.to_numeric(va, errors="coerce")
         nb = pd.to_numeric(vb, errors="coerce")
         numeric = na.notna().any() or nb.notna().any()
-        if numeric and m != "floor_met":
+        if numeric and m not in FLAG_METRICS:
             out[f"{m}_a"] = na.astype(float)
             out[f"{m}_b"] = nb.astype(float)
             delta = (nb - na).astype(float)

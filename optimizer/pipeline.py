@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from optimizer.errors import InfeasibleError, InputError
+from optimizer.errors import InfeasibleError
 from optimizer.geo.coverage import Reach, coverage_from_table, coverage_within
 from optimizer.geo.indicators import Decay, point_access, regions_from_points
 from optimizer.geo.io import Demand, Units
@@ -35,7 +35,7 @@ from optimizer.output import atomic_directory, write_json
 from optimizer.scenario import Scenario
 from optimizer.select import SelectionOptions, SelectionProblem, build_problem, solve_options
 from optimizer.select.result import service_hits
-from optimizer.validate_scenario import Inputs, load_inputs
+from optimizer.validate_scenario import Inputs, load_inputs, ratio_per_region
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,9 @@ class RunResult:
         the selection model's definition), ``access_2sfca_before``, ``access_2sfca_after``
         (2SFCA, supply 1 per unit, demand = need, in units per 100,000 people,
         population-weighted mean over the region's points), ``floor`` (required covered
-        share or NaN), ``floor_met`` (True / False, None when the region has no floor).
+        share or NaN), ``floor_met`` (True / False, None when the region has no floor);
+        with ratio standards also ``units_required`` (units the standard asks of the
+        region) and ``ratio_met``.
     region_geometry : gpd.GeoDataFrame or None
         Region polygons (index ``region``, column ``name``, EPSG:4326) when the scenario
         ships them, else None.
@@ -275,7 +277,13 @@ def _regions_table(before: pd.DataFrame, after: pd.DataFrame, selection, geometr
     met = (out["covered_share_after"] >= out["floor"] - 1e-9).astype(object)
     out["floor_met"] = met.where(out["floor"].notna(), None)
     out.index.name = "region"
-    return out[list(REGION_COLUMNS)]
+    out = out[list(REGION_COLUMNS)]
+    required = by_region["units_required"] if "units_required" in by_region.columns else None
+    if required is not None and (required.fillna(0) > 0).any():  # ratio standards: units needed, and met?
+        out["units_required"] = required.astype("Int64")
+        met = (out["units_after"] >= out["units_required"]).astype(object)
+        out["ratio_met"] = met.where(out["units_required"].notna(), None)
+    return out
 
 
 def _units_table(inputs: Inputs, scored: pd.DataFrame, selection, problem: SelectionProblem) -> pd.DataFrame:
@@ -478,34 +486,6 @@ def _region_index(inputs: Inputs, demand: pd.DataFrame, units: pd.DataFrame) -> 
     return pd.Index(sorted(map(str, seen)), name="region", dtype=object)
 
 
-def ratio_per_region(standards: dict | None, demand: pd.DataFrame, units: pd.DataFrame) -> dict[str, float] | None:
-    """Units per 100,000 required in each region, from the standard of its kind.
-
-    A region's kind is the kind of most of its population (``default`` applies to the
-    others). Per-service standards (kind -> {service -> value}) add up, since the
-    selection model counts the units of every service in the region; their services
-    must be services of the ``units`` table.
-    """
-    if not standards:
-        return None
-    services = set(units["service"]) if "service" in units.columns else None
-    for value in standards.values():
-        unknown = sorted(set(value) - services) if isinstance(value, dict) and services is not None else []
-        if unknown:
-            raise InputError(
-                f"key 'selection.ratio_standards': expected services among {sorted(services)}", found=unknown
-            )
-    pop_kind = demand.groupby([demand["region"].to_numpy(dtype=object), demand["kind"].fillna("default").to_numpy(dtype=object)])["population"].sum()
-    out: dict[str, float] = {}
-    for region in {r for r, _ in pop_kind.index if r is not None}:
-        kind = pop_kind.loc[region].idxmax()
-        value = standards.get(kind, standards.get("default"))
-        if value is None:
-            continue
-        out[str(region)] = float(sum(value.values())) if isinstance(value, dict) else float(value)
-    return out or None
-
-
 def _figures(scenario: Scenario, selection, units: pd.DataFrame, demand: pd.DataFrame, regions: pd.DataFrame, problem: SelectionProblem) -> dict:
     pop = demand["population"].to_numpy()
     need = demand["need"].to_numpy()
@@ -604,7 +584,9 @@ def _regions_gdf(run: RunResult) -> gpd.GeoDataFrame | None:
     if run.region_geometry is None:
         return None
     frame = run.regions.reset_index()
-    frame["floor_met"] = frame["floor_met"].map(lambda v: None if v is None else bool(v))
+    for col in ("floor_met", "ratio_met"):
+        if col in frame.columns:
+            frame[col] = frame[col].map(lambda v: None if v is None or v is pd.NA else bool(v))
     geometry = run.region_geometry.geometry.reindex(run.regions.index).to_numpy()
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 

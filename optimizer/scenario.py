@@ -289,7 +289,11 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
-        raise InputError("scenario file does not exist", file=path)
+        raise InputError(
+            "scenario file does not exist; expected a scenario TOML file, a folder holding scenario.toml "
+            "or the name of a shipped scenario (demo, iran)",
+            file=path,
+        )
     if path.is_dir():
         candidate = path / "scenario.toml"
         if candidate.is_file():

@@ -312,7 +312,8 @@ class SweepResult:
         refer to), ``units`` (number selected), ``entering``, ``leaving`` (numbers of
         units versus the previous feasible step), ``coverage_gain`` (need-weighted),
         ``marginal_per_budget`` (``m_k`` above) and ``marginal_per_cost`` (per unit of
-        money actually spent; NaN when the cost did not change).
+        money actually spent; NaN when the cost did not change), ``note`` (for an
+        infeasible budget, the solver's proof and what to relax; else empty).
     selected : DataFrame (bool) indexed by unit id, one column per step
         Which units the optimum at each budget contracts (units never selected omitted).
     changes : DataFrame
@@ -394,6 +395,7 @@ def assemble(
             "covered_population": [p.covered_population for p in points],
             "coverage_share": [p.coverage_share for p in points],
             "units": pd.array([len(p.selected) if f else pd.NA for p, f in zip(points, feasible, strict=True)], dtype="Int64"),
+            "note": [p.note for p in points],
         },
         index=pd.RangeIndex(n, name="step"),
     )
@@ -491,24 +493,30 @@ def sweep(
     dask_address: str | None = None,
     progress: Progress | None = None,
 ) -> SweepResult:
-    """Solve ``scenario`` (a :class:`~optimizer.scenario.Scenario` or the path of its file)
-    at every budget, and find the smallest budget reaching each coverage target.
+    """Solve ``scenario`` at every budget, and find the smallest budget reaching each
+    coverage target.
 
-    ``workers > 1`` runs the solves on that many local processes; ``dask_address`` on an
-    existing Dask cluster (``tcp://host:8786``; the workers need this package installed).
-    The result does not depend on the executor. See the module docstring for the
-    definitions.
+    ``scenario`` is a :class:`~optimizer.scenario.Scenario`, the path of its file, or the
+    :class:`SweepInputs` already built by :func:`prepare` (to sweep one scenario several
+    times without rebuilding it). ``workers > 1`` runs the solves on that many local
+    processes; ``dask_address`` on an existing Dask cluster (``tcp://host:8786``; the
+    workers need this package installed). The result does not depend on the executor.
+    See the module docstring for the definitions.
     """
-    budgets, targets = _checked_request(budgets, targets, workers, dask_address)  # before the costly prepare
-    return sweep_inputs(prepare(scenario), budgets, targets=targets, workers=workers, dask_address=dask_address, progress=progress)
-
-
-def _checked_request(
-    budgets: Sequence[float], targets: Sequence[float], workers: int, dask_address: str | None
-) -> tuple[np.ndarray, tuple[float, ...]]:
-    """The distinct budgets and targets, ascending; InputError for a request that cannot run."""
     budgets = np.unique(np.asarray(budgets, dtype=float))
     targets = tuple(sorted({float(t) for t in targets}))
+    _check_request(budgets, targets, workers, dask_address)  # before the costly prepare
+    inputs = scenario if isinstance(scenario, SweepInputs) else prepare(scenario)
+    tasks = [("budget", float(b)) for b in budgets] + [("target", t) for t in targets]
+    t0 = time.perf_counter()
+    points = run_tasks(inputs, tasks, workers=workers, dask_address=dask_address, progress=progress)
+    seconds = time.perf_counter() - t0
+    executor = f"dask at {dask_address}" if dask_address else (f"{workers} local processes" if workers > 1 else "in process")
+    return assemble(inputs, points[: len(budgets)], targets, points[len(budgets) :], executor=executor, seconds=seconds)
+
+
+def _check_request(budgets: np.ndarray, targets: tuple[float, ...], workers: int, dask_address: str | None) -> None:
+    """InputError for a request that cannot run (no budget, a target outside (0, 1], ...)."""
     if len(budgets) == 0 or not np.all(np.isfinite(budgets)) or budgets[0] < 0:
         raise InputError("option --budgets: expected at least one finite, non-negative budget", found=budgets.tolist())
     if any(not (0.0 < t <= 1.0) for t in targets):
@@ -517,26 +525,6 @@ def _checked_request(
         raise InputError("option --workers: expected a number of workers >= 1", found=workers)
     if dask_address and workers > 1:
         raise InputError("option --workers: expected either --workers (local processes) or --dask (a Dask cluster), not both", found=workers)
-    return budgets, targets
-
-
-def sweep_inputs(
-    inputs: SweepInputs,
-    budgets: Sequence[float],
-    *,
-    targets: Sequence[float] = (),
-    workers: int = 1,
-    dask_address: str | None = None,
-    progress: Progress | None = None,
-) -> SweepResult:
-    """Sweep inputs already built by :func:`prepare` (see :func:`sweep`)."""
-    budgets, targets = _checked_request(budgets, targets, workers, dask_address)
-    tasks = [("budget", float(b)) for b in budgets] + [("target", t) for t in targets]
-    t0 = time.perf_counter()
-    points = run_tasks(inputs, tasks, workers=workers, dask_address=dask_address, progress=progress)
-    seconds = time.perf_counter() - t0
-    executor = f"dask at {dask_address}" if dask_address else (f"{workers} local processes" if workers > 1 else "in process")
-    return assemble(inputs, points[: len(budgets)], targets, points[len(budgets) :], executor=executor, seconds=seconds)
 
 
 def write_sweep(folder: str | Path, result: SweepResult) -> None:

@@ -393,6 +393,34 @@ def _files_and_columns_ok(scenario: Scenario, col: _Collector) -> dict[str, bool
     return ok
 
 
+def ratio_per_region(standards: dict | None, demand: pd.DataFrame, units: pd.DataFrame) -> dict[str, float] | None:
+    """Units per 100,000 required in each region, from the standard of its kind.
+
+    A region's kind is the kind of most of its population (``default`` applies to the
+    others). Per-service standards (kind -> {service -> value}) add up, since the
+    selection model counts the units of every service in the region; their services
+    must be services of the ``units`` table.
+    """
+    if not standards:
+        return None
+    services = set(units["service"]) if "service" in units.columns else None
+    for value in standards.values():
+        unknown = sorted(set(value) - services) if isinstance(value, dict) and services is not None else []
+        if unknown:
+            raise InputError(
+                f"key 'selection.ratio_standards': expected services among {sorted(services)}", found=unknown
+            )
+    pop_kind = demand.groupby([demand["region"].to_numpy(dtype=object), demand["kind"].fillna("default").to_numpy(dtype=object)])["population"].sum()
+    out: dict[str, float] = {}
+    for region in {r for r, _ in pop_kind.index if r is not None}:
+        kind = pop_kind.loc[region].idxmax()
+        value = standards.get(kind, standards.get("default"))
+        if value is None:
+            continue
+        out[str(region)] = float(sum(value.values())) if isinstance(value, dict) else float(value)
+    return out or None
+
+
 # --------------------------------------------------------------------------- main checks
 
 
@@ -516,8 +544,6 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
         if unknown:
             col.add("selection.ratio_standards", f"expected region kinds among {sorted(kinds)} or 'default'", found=unknown)
         if units is not None:
-            from optimizer.pipeline import ratio_per_region
-
             col.run(lambda: ratio_per_region(sel.ratio_standards, demand, units), key="selection.ratio_standards")
     if demand is not None and check_reach:
         reach_kinds = {k for v in scenario.reach.km.values() if isinstance(v, dict) for k in v} - {"default"}

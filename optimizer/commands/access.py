@@ -36,31 +36,18 @@ from optimizer.geo.io import (
     PointsOutsideRegions,
     Units,
     assign_regions,
+    code_column,
     load_demand,
     load_regions,
     load_units,
     parse_need_weights,
+    parse_pairs,
     region_column,
 )
 from optimizer.output import atomic_directory, emit_json
 
 out_console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _pairs(text: str, option: str) -> dict[str, float]:
-    """Parse ``NAME=KM,NAME=KM`` (KM a number >= 0)."""
-    out: dict[str, float] = {}
-    for part in text.split(","):
-        name, sep, value = part.partition("=")
-        try:
-            km = float(value)
-        except ValueError:
-            km = float("nan")
-        if not sep or not name.strip() or not np.isfinite(km) or km < 0:
-            raise InputError("expected NAME=KM pairs separated by commas, KM a number >= 0", column=option, found=part.strip())
-        out[name.strip()] = km
-    return out
 
 
 def _parse_reach(radius_km: float, by_kind: str | None, by_service: str | None) -> Reach:
@@ -76,12 +63,12 @@ def _parse_reach(radius_km: float, by_kind: str | None, by_service: str | None) 
     if not np.isfinite(radius_km) or radius_km < 0:
         raise InputError("expected a reach >= 0 km", column="--radius-km", found=radius_km)
     per_service: dict[str, dict[str, float]] = {}
-    for key, km in (_pairs(by_service, "--reach-by-service") if by_service else {}).items():
+    for key, km in parse_pairs(by_service, option="--reach-by-service", expected="SERVICE=KM or SERVICE/KIND=KM").items():
         service, _, kind = (t.strip() for t in key.partition("/"))
         if not service:
             raise InputError("expected SERVICE=KM or SERVICE/KIND=KM", column="--reach-by-service", found=key)
         per_service.setdefault(service, {})[kind or "default"] = km
-    by_kind_km = _pairs(by_kind, "--reach-by-kind") if by_kind else {}
+    by_kind_km = parse_pairs(by_kind, option="--reach-by-kind", expected="KIND=KM")
     return Reach(default=float(radius_km), by_kind=by_kind_km, by_service=per_service)
 
 
@@ -119,14 +106,9 @@ def _assign_regions(
             ),
             "one region 'all'",
         )
-    if col not in unit_set.frame.columns:
-        raise InputError(
-            f"expected a region column {col!r} on the units too (or give --regions polygons)",
-            file=unit_set.source,
-            column=col,
-        )
     d_reg = check_region_column(len(demand_set), region_column(demand_set.frame, col, file=demand_set.source), file=demand_set.source, column=col)
-    u_reg = region_column(unit_set.frame, col, file=unit_set.source)
+    why = "the units need the region code too (or give --regions polygons)"
+    u_reg = code_column(unit_set.frame, col, file=unit_set.source, name="region", why=why)
     return RegionAssignment(demand=d_reg, units=u_reg), f"column {col!r}"
 
 
@@ -176,7 +158,14 @@ def access(
     service_col: Annotated[str, typer.Option("--service-col", help="Units column with the service (default: service).")] = "service",
     regions_id: Annotated[str, typer.Option("--regions-id", help="Region id column of --regions (default: region_id).")] = "region_id",
     regions_name: Annotated[str, typer.Option("--regions-name", help="Region name column of --regions (default: name).")] = "name",
-    out: Annotated[Path | None, typer.Option("--out", help="Write CSVs and a GeoPackage into this new folder (default: none).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write regions.csv, demand_access.csv, unit_reach.csv (population in reach of each unit, and in reach of no "
+            "other), access.json and access.gpkg into this new folder (default: none).",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder (default: no).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on standard output.")] = False,
 ) -> None:
@@ -210,15 +199,21 @@ def access(
 
     adequacy_result = None
     if standards is not None:
+        rules = load_standards(standards)
+        travel = None
+        if distances is not None:  # the standards' reach is then read in the travel table's unit
+            largest = max((std.reach for per in rules.values() for std in per.values()), default=0.0)
+            travel = coverage_from_table(distances, demand_set, unit_set, largest)
         adequacy_result = adequacy_for(
             demand_set,
             unit_set,
             assignment.demand,
             assignment.units,
-            load_standards(standards),
+            rules,
             region_kind=None if assignment.polygons is None else assignment.polygons["kind"],
             kind_col=kind_col,
             service_col=service_col,
+            travel=travel,
         )
     report = access_analysis(
         demand_set,

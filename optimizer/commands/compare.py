@@ -1,7 +1,7 @@
 """CLI: ``optimizer compare`` — several methods side by side, rank correlations, robustness.
 
 ``optimizer compare UNITS.csv --methods topsis,vikor,... --weights SPEC [--cost A,B]
-[--criteria A,B,...] [--id COL] [--samples N --seed S --top-k K --concentration C]
+[--criteria A,B,...] [--indicators COL=NODE,...] [--id COL] [--samples N --seed S --top-k K --concentration C]
 [--thresholds] [--drop-constant] [--json]``
 """
 
@@ -20,6 +20,7 @@ from optimizer.commands.score import (
     CRITERIA_HELP,
     DROP_HELP,
     ID_HELP,
+    INDICATORS_HELP,
     WEIGHTS_HELP,
     about_file,
     err_console,
@@ -79,6 +80,7 @@ def compare_command(
     id_col: Annotated[str, typer.Option("--id", help=ID_HELP)] = "unit_id",
     cost: Annotated[str | None, typer.Option("--cost", help=COST_HELP)] = None,
     criteria: Annotated[str | None, typer.Option("--criteria", help=CRITERIA_HELP)] = None,
+    indicators: Annotated[str | None, typer.Option("--indicators", help=INDICATORS_HELP)] = None,
     samples: Annotated[int | None, typer.Option("--samples", help="Monte Carlo weight draws for rank acceptability (default: none, skip).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the weight draws (default: 0).")] = 0,
     top_k: Annotated[int, typer.Option("--top-k", help="Size of the top set for acceptability and thresholds (default: 5).")] = 5,
@@ -93,7 +95,7 @@ def compare_command(
         raise InputError("expected --samples >= 1", column="samples", found=samples)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        problem = load_problem(units, id_col=id_col, criteria=criteria, cost=cost, weights=weights)
+        problem = load_problem(units, id_col=id_col, criteria=criteria, cost=cost, weights=weights, indicators=indicators)
         with about_file(problem):
             comp = compare_methods(problem.table, problem.weights, cost=problem.cost, methods=names, drop_constant=drop_constant)
             common = {"cost": problem.cost, "top_k": top_k, "drop_constant": drop_constant}

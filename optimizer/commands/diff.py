@@ -14,12 +14,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from optimizer.diff import RunDiff, diff_runs
+from optimizer.diff import FLAG_METRICS, RunDiff, diff_runs
 from optimizer.output import emit_json
 
 _out = Console(highlight=False, soft_wrap=True)
 
 MAX_ROWS = 50
+
+REGION_LABELS = {
+    "covered_share_after_delta": "Δ covered",
+    "units_after_delta": "Δ units",
+    "units_per_100k_after_delta": "Δ per 100k",
+    "access_2sfca_after_delta": "Δ 2SFCA",
+    "population_delta": "Δ pop.",
+}
+"""Short headings of the region deltas (the terminal is narrow; ``--json`` has the full names)."""
 
 
 def _cell(value: object, digits: int = 4) -> str:
@@ -57,8 +66,12 @@ def print_diff(d: RunDiff) -> None:
         cols = [c for c in ("change", "score_a", "score_b", "rank_a", "rank_b") if c in d.units.columns]
         _out.print(_frame_table("Units that changed", d.units[cols], "unit"))
     if len(d.regions):
-        delta_cols = [c for c in d.regions.columns if c.endswith("_delta")] or list(d.regions.columns)
-        _out.print(_frame_table("Regions that changed (deltas)", d.regions[delta_cols], "region"))
+        shown = d.regions[[c for c in d.regions.columns if c.endswith("_delta")]].rename(columns=REGION_LABELS)
+        for flag in FLAG_METRICS:
+            if f"{flag}_a" in d.regions.columns:
+                a, b = d.regions[f"{flag}_a"].fillna("–"), d.regions[f"{flag}_b"].fillna("–")
+                shown[flag] = (a + " → " + b).where(a != b, "")
+        _out.print(_frame_table("Regions that changed (deltas)", shown if len(shown.columns) else d.regions, "region"))
 
 
 def diff_command(

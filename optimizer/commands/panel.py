@@ -24,6 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from optimizer.commands.score import show_warnings
 from optimizer.errors import InputError
 from optimizer.mcdm.delphi import DelphiResult, DelphiRules, analyze_delphi_file
 from optimizer.mcdm.panel import export_weights, make_provenance, panel_ahp_files
@@ -57,19 +58,37 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
+    """Text columns left-aligned, as wide as their longest word and never cut; numbers right-aligned."""
     table = Table(title=title)
+    cells = [[_fmt(v) for v in r] for r in rows]
     first = rows[0] if rows else []
     for i, c in enumerate(columns):
         text = i < len(first) and isinstance(first[i], str | bool)
-        table.add_column(c, justify="left" if text or i == 0 else "right")
-    for r in rows:
-        table.add_row(*(_fmt(v) for v in r))
+        longest_word = max((len(w) for row in cells for w in row[i].split()), default=0)
+        table.add_column(c, justify="left" if text or i == 0 else "right", overflow="fold", min_width=min(longest_word, 24))
+    for r in cells:
+        table.add_row(*r)
     return table
 
 
+def _rows(df) -> list[list[object]]:
+    """A frame's rows as lists, each cell keeping its column's type (ints stay ints)."""
+    return [list(r) for r in df.itertuples(index=False)]
+
+
 def _fmt(v: object) -> str:
+    """Floats with up to 4 decimals (trailing zeros dropped); tiny or huge ones (p-values) with
+    4 significant digits.
+
+    >>> _fmt(0.0902272), _fmt(7.465e-13), _fmt(26.679), _fmt(1.5), _fmt(0.0), _fmt(float("nan")), _fmt(3)
+    ('0.0902', '7.465e-13', '26.679', '1.5', '0', '-', '3')
+    """
     if isinstance(v, float):
-        return "-" if v != v else f"{v:.4g}"
+        if v != v:
+            return "-"
+        if v == 0 or 1e-3 <= abs(v) < 1e6:
+            return f"{v:.4f}".rstrip("0").rstrip(".")
+        return f"{v:.4g}"
     return str(v)
 
 
@@ -77,7 +96,7 @@ def _export(path: Path | None, weights, provenance: dict, force: bool) -> str | 
     if path is None:
         return None
     export_weights(path, weights, provenance, force=force)
-    _err.print(f"wrote {path} (use it as --weights survey:{path})")
+    _err.print(f"wrote {path} (use it as --weights survey:{path})", markup=False)
     return str(path)
 
 
@@ -222,20 +241,20 @@ def _print_delphi(result: DelphiResult) -> None:
         _table(
             "Delphi: per factor and round",
             ["round", "factor", "median", "IQR", "agree", "disagree", "CV", "verdict"],
-            f[["round", "factor", "median", "iqr", "agreement", "disagreement", "cv", "verdict"]].values.tolist(),
+            _rows(f[["round", "factor", "median", "iqr", "agreement", "disagreement", "cv", "verdict"]]),
         )
     )
     k = result.kendall.reset_index()
-    _out.print(_table("Kendall's W per round", ["round", "experts", "factors", "W", "chi2", "df", "p"], k.values.tolist()))
+    _out.print(_table("Kendall's W per round", ["round", "experts", "factors", "W", "chi2", "df", "p"], _rows(k)))
     if len(result.stability):
         s = result.stability.reset_index()
         cols = ["from_round", "to_round", "factor", "agreement_change", "pvalue", "stable"]
-        _out.print(_table("Stability between rounds", ["from", "to", "factor", "change in agreement", "Wilcoxon p", "stable"], s[cols].values.tolist()))
+        _out.print(_table("Stability between rounds", ["from", "to", "factor", "change in agreement", "Wilcoxon p", "stable"], _rows(s[cols])))
     if result.weights is not None:
         _out.print(_table("Weights", ["factor", "weight"], [[k, float(v)] for k, v in result.weights.items()]))
     _out.print(f"stop: {'yes' if result.stop else 'no'} — {result.stop_reason}")
     for n in result.notes:
-        _err.print(f"note: {n}")
+        _err.print(f"note: {n}", markup=False)
 
 
 # --------------------------------------------------------------------------- rank
@@ -309,7 +328,7 @@ def rank_cmd(
     _out.print(_table(f"Friedman ranking ({c.n_raters} respondents)", ["dimension", "mean rank", "rank", "mean rating", "weight"], rows))
     _out.print(f"Friedman chi2 = {c.statistic:.4f}, df = {c.df}, p = {c.pvalue:.4g}; Kendall's W = {c.w:.4f}")
     for n in result.notes:
-        _err.print(f"note: {n}")
+        _err.print(f"note: {n}", markup=False)
 
 
 # --------------------------------------------------------------------------- ahp
@@ -326,8 +345,7 @@ def ahp_cmd(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = panel_ahp_files(matrices, parse_columns_option(names))
-    for w in caught:
-        _err.print(f"warning: {w.message}")
+    show_warnings(caught)
     g = result.group.group
     written = None
     if export is not None:
@@ -359,7 +377,7 @@ def ahp_cmd(
     d = result.dissent.reset_index()
     cols = ["expert", "cr", "euclidean", "max_abs", "most_different", "spearman", "compatibility", "compatible"]
     _out.print("dissent: dist = Euclidean distance to the group weights, rho = Spearman, S = Saaty compatibility")
-    _out.print(_table("Dissent from the group", ["expert", "CR", "dist", "max diff", "where", "rho", "S", "S<=1.1"], d[cols].values.tolist()))
+    _out.print(_table("Dissent from the group", ["expert", "CR", "dist", "max diff", "where", "rho", "S", "S<=1.1"], _rows(d[cols])))
 
 
 def register(app: typer.Typer) -> None:

@@ -17,12 +17,12 @@ from rich.table import Table
 
 from optimizer.errors import InputError
 from optimizer.output import emit_json
-from optimizer.paths import demo_scenario
+from optimizer.paths import scenario_argument
 
 out_console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
-SCENARIO_HELP = "Scenario TOML file (or a folder holding scenario.toml). Default: the shipped demo."
+SCENARIO_HELP = "Scenario TOML file, a folder holding scenario.toml, or a shipped scenario's name (demo, iran). Default: the shipped demo."
 
 
 def _money(x: float | None) -> str:
@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         from optimizer.pipeline import default_out_dir, run_scenario, summary, write_run
         from optimizer.scenario import load_scenario
 
-        path = scenario if scenario is not None else demo_scenario()
+        path = scenario_argument(scenario)
         loaded = load_scenario(path)
         folder = out if out is not None else default_out_dir(loaded)
         if folder.exists() and not force:

@@ -1,7 +1,7 @@
 """CLI: ``optimizer score`` — score and rank units with one MCDM method.
 
 ``optimizer score UNITS.csv --id COL --method NAME --weights SPEC [--cost A,B]
-[--criteria A,B,...] [--normalization NAME] [--option KEY=VALUE ...] [--drop-constant]
+[--criteria A,B,...] [--indicators COL=NODE,...] [--normalization NAME] [--option KEY=VALUE ...] [--drop-constant]
 [--explain UNIT_ID] [--json]``
 """
 
@@ -18,10 +18,11 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from optimizer.errors import InputError
 from optimizer.mcdm.explain import explain_unit
-from optimizer.mcdm.scoring import METHODS, ScoreResult, read_units_table, score
+from optimizer.mcdm.scoring import METHODS, ScoreResult, parse_indicators, read_units_table, score
 from optimizer.mcdm.weights import resolve_weights
 from optimizer.output import emit_json
 from optimizer.validation import parse_columns_option
@@ -39,6 +40,12 @@ WEIGHTS_HELP = (
 COST_HELP = "Comma-separated cost criteria (lower is better); default: none."
 CRITERIA_HELP = "Comma-separated criteria (default: every numeric column but the id and lon, lat, x, y, cost, capacity, contracted, score; --cost columns are added)."
 DROP_HELP = "Drop a constant criterion that the method cannot handle (default: it is an error)."
+INDICATORS_HELP = (
+    "Aggregate theme / sub-theme indicator columns into their dimension, COL=NODE,... with NODE as in "
+    "`optimizer weights catalog` (e.g. clinic_appearance=theme:13,academic_literacy=theme:17); the "
+    "dimension's value is the mean of its indicators weighted by the catalog's repetition counts "
+    "(default: none)."
+)
 
 
 @dataclass(frozen=True)
@@ -54,15 +61,19 @@ class Problem:
 
 
 def show_warnings(caught: list[warnings.WarningMessage]) -> None:
-    """Print caught warnings on standard error."""
-    for w in caught:
-        err_console.print(f"[bold yellow]warning:[/] {w.message}", markup=True)
+    """Print caught warnings on standard error, each distinct message once."""
+    for text in dict.fromkeys(str(w.message) for w in caught):
+        err_console.print(Text.assemble(("warning: ", "bold yellow"), text))
 
 
-def load_problem(units: Path, *, id_col: str, criteria: str | None, cost: str | None, weights: str) -> Problem:
-    """Read the units file and resolve the weight spec against its criteria."""
+def load_problem(
+    units: Path, *, id_col: str, criteria: str | None, cost: str | None, weights: str, indicators: str | None = None
+) -> Problem:
+    """Read the units file (aggregating ``--indicators``) and resolve the weight spec against its criteria."""
     cost_list = parse_columns_option(cost) or []
-    table = read_units_table(units, id_col=id_col, criteria=parse_columns_option(criteria), cost=cost_list)
+    table = read_units_table(
+        units, id_col=id_col, criteria=parse_columns_option(criteria), cost=cost_list, indicators=parse_indicators(indicators)
+    )
     spec = resolve_weights(weights, criteria=list(table.columns), table=table, cost=cost_list, table_file=units)
     return Problem(units, table, spec.weights, str(spec.source), dict(spec.details), tuple(cost_list))
 
@@ -126,6 +137,7 @@ def score_command(
     weights: Annotated[str, typer.Option("--weights", help=WEIGHTS_HELP)] = "equal",
     cost: Annotated[str | None, typer.Option("--cost", help=COST_HELP)] = None,
     criteria: Annotated[str | None, typer.Option("--criteria", help=CRITERIA_HELP)] = None,
+    indicators: Annotated[str | None, typer.Option("--indicators", help=INDICATORS_HELP)] = None,
     normalization: Annotated[str | None, typer.Option("--normalization", help="Normalization (default: the method's own; TOPSIS: vector): vector, minmax, max, sum.")] = None,
     option: Annotated[list[str] | None, typer.Option("--option", help="Method option KEY=VALUE, repeatable: vikor v=0.5, waspas lam=0.5, promethee preference=usual|vshape|... q= p= s=.")] = None,
     drop_constant: Annotated[bool, typer.Option("--drop-constant", help=DROP_HELP)] = False,
@@ -135,7 +147,7 @@ def score_command(
     """Score and rank units over criteria with an MCDM method (rank 1 = best)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        problem = load_problem(units, id_col=id_col, criteria=criteria, cost=cost, weights=weights)
+        problem = load_problem(units, id_col=id_col, criteria=criteria, cost=cost, weights=weights, indicators=indicators)
         with about_file(problem):
             result = score(
                 problem.table, problem.weights, cost=problem.cost, method=method, normalization=normalization,

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from optimizer.output import atomic_directory, emit_json
+from optimizer.paths import scenario_argument
 from optimizer.pipeline import default_out_dir
 from optimizer.report.page import fmt
 from optimizer.scenario import load_scenario
@@ -42,6 +43,8 @@ def _print_result(result: SweepResult, folder: Path) -> None:
             fmt(row["marginal_per_budget"], "float"),
         )
     _out.print(table)
+    for _, row in result.frontier[result.frontier["note"] != ""].iterrows():
+        _out.print(f"budget {fmt(row['budget'], 'money')}: {row['status']}: {row['note']}")
     if len(result.targets):
         t = Table(title="Smallest budget reaching each coverage target")
         for col in ("target", "budget", "status", "coverage", "units"):
@@ -49,11 +52,13 @@ def _print_result(result: SweepResult, folder: Path) -> None:
         for tau, row in result.targets.iterrows():
             t.add_row(fmt(tau, "share"), fmt(row["budget"], "money"), str(row["status"]), fmt(row["coverage_share"], "share"), fmt(row["units"], "int"))
         _out.print(t)
+        for tau, row in result.targets[result.targets["note"] != ""].iterrows():
+            _out.print(f"target {fmt(tau, 'share')}: {row['status']}: {row['note']}")
     _err.print(f"wrote {folder}")
 
 
 def sweep_command(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file (or a folder holding scenario.toml).")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file, a folder holding scenario.toml, or a shipped scenario's name (demo, iran).")],
     budgets: str = typer.Option(..., "--budgets", help="START:STOP:N (N budgets, ends included) or a comma list; amounts may end in k, M or G."),
     targets: str = typer.Option("", "--targets", help="Coverage targets, e.g. 0.8,0.9 or 80%,90% (default: none)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Local worker processes (default 1: solve in this process)."),
@@ -66,7 +71,7 @@ def sweep_command(
     """The coverage-vs-budget frontier, the units entering at each step and the cheapest budget per target."""
     budget_values = parse_budgets(budgets)
     target_values = parse_targets(targets)
-    resolved = load_scenario(scenario)
+    resolved = load_scenario(scenario_argument(scenario))
     folder = Path(out) if out is not None else default_out_dir(resolved, root=Path("runs") / "sweeps")
     show = not quiet and not as_json
     with atomic_directory(folder, force=force) as tmp:

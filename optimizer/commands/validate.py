@@ -17,7 +17,7 @@ from rich.console import Console
 from optimizer.commands.run import SCENARIO_HELP
 from optimizer.errors import InputErrors
 from optimizer.output import emit_json
-from optimizer.paths import demo_scenario
+from optimizer.paths import scenario_argument
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         """Check a scenario and its input files; list every problem found."""
         from optimizer.validate_scenario import validate_path
 
-        path = scenario if scenario is not None else demo_scenario()
+        path = scenario_argument(scenario)
         loaded, inputs, errors, warns = validate_path(path)
         if as_json:
             doc = {

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from optimizer.commands.score import show_warnings
 from optimizer.output import emit_json
 
 weights_app = typer.Typer(
@@ -29,12 +30,6 @@ weights_app = typer.Typer(
 )
 
 _out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _report_warnings(caught: list[warnings.WarningMessage]) -> None:
-    for w in caught:
-        _err.print(f"[bold yellow]warning:[/] {w.message}", markup=True)
 
 
 def _weights_table(title: str, series, extra: dict[str, dict] | None = None) -> Table:
@@ -90,7 +85,7 @@ def ahp_command(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = ahp_from_files(files)
-    _report_warnings(caught)
+    show_warnings(caught)
     if isinstance(result, GroupAHPResult):
         group = result.group
         doc = group.to_dict()
@@ -155,7 +150,7 @@ def objective_command(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         w = objective_weights(table, cost=cost_list, method=method, file=units)
-    _report_warnings(caught)
+    show_warnings(caught)
     if as_json:
         emit_json({"method": w.name, "cost": cost_list, "weights": w})
         return
@@ -191,7 +186,7 @@ def show_command(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = resolve_weights(spec, criteria=names, table=table, cost=cost_list, table_file=units)
-    _report_warnings(caught)
+    show_warnings(caught)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -237,7 +232,7 @@ def catalog_command(
         return
     table = Table(title="criteria catalog (seed 002, Table 2; beta from Table 4, Friedman mean rank from Table 5)")
     for c in ("dimension", "beta", "Friedman", "row", "theme", "sub-themes (repetitions)"):
-        table.add_column(c)
+        table.add_column(c, overflow="fold")
     for d in cat.dimensions:
         for k, t in enumerate(d.themes):
             head = (f"{d.key}\n{d.label}", f"{d.path_coefficient:.2f}", f"{d.friedman_mean_rank:.2f}") if k == 0 else ("", "", "")

@@ -39,7 +39,7 @@ from scipy.spatial import cKDTree
 
 from optimizer.errors import InputError
 from optimizer.geo.distance import EARTH_RADIUS_KM, chord_to_km, km_to_chord, unit_sphere
-from optimizer.geo.io import Demand, Units, code_column, reject_rows
+from optimizer.geo.io import Demand, Units, code_column, reject_rows, to_number
 from optimizer.geo.relation import (
     Coverage,
     MergedCoverage,
@@ -56,10 +56,9 @@ BLOCK_ENTRIES = 1 << 20
 
 
 def _positive(value: object, what: str) -> float:
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(f"expected a number for {what}", found=value) from None
+    x = to_number(value)
+    if np.isnan(x):
+        raise InputError(f"expected a number for {what}", found=value)
     if not np.isfinite(x) or x < 0:
         raise InputError(f"expected a finite reach >= 0 for {what}", found=value)
     return x
@@ -230,26 +229,15 @@ def _unit_chords(reach: Reach, units: Units, kind: str | None, service_col: str)
 
 
 def _service_codes(units: Units, service_col: str) -> list[str | None]:
-    if service_col not in units.frame.columns:
-        raise InputError(
-            f"expected a {service_col!r} column on the units: the reach is set per service",
-            file=units.source,
-            column=service_col,
-        )
-    return code_column(units.frame, service_col).tolist()
+    return code_column(units.frame, service_col, file=units.source, why="the reach is set per service").tolist()
 
 
 def _kind_groups(reach: Reach, demand: Demand, kind_col: str) -> list[tuple[str | None, np.ndarray]]:
     """(kind, demand positions) groups; one group of every row when reach ignores kind."""
     if not reach.uses_kind:
         return [(None, np.arange(len(demand)))]
-    if kind_col not in demand.frame.columns:
-        raise InputError(
-            f"expected a {kind_col!r} column on the demand: the reach is set per region kind",
-            file=demand.source,
-            column=kind_col,
-        )
-    kinds = code_column(demand.frame, kind_col).fillna("").to_numpy(dtype=object)
+    why = "the reach is set per region kind"
+    kinds = code_column(demand.frame, kind_col, file=demand.source, why=why).fillna("").to_numpy(dtype=object)
     out = []
     for k in pd.unique(kinds):
         out.append((None if k == "" else str(k), np.flatnonzero(kinds == k)))

@@ -74,27 +74,22 @@ class Decay:
         name = name.strip().lower()
         if not sep or name not in ("step", "gaussian"):
             raise InputError("expected a decay 'step:D1=W1,D2=W2,...' or 'gaussian:SIGMA'", column="--decay", found=raw)
+        from optimizer.geo.io import parse_pairs, to_number
+
         if name == "gaussian":
-            try:
-                sigma = float(rest)
-            except ValueError:
-                sigma = float("nan")
+            sigma = to_number(rest)
             if not math.isfinite(sigma) or sigma <= 0:
                 raise InputError("expected a positive sigma in 'gaussian:SIGMA'", column="--decay", found=raw)
             return cls(kind="gaussian", sigma=sigma)
         steps = []
-        for part in rest.split(","):
-            d, eq, w = part.partition("=")
-            try:
-                dv, wv = float(d), float(w)
-            except ValueError:
-                dv = wv = float("nan")
-            if not eq or not (math.isfinite(dv) and math.isfinite(wv)) or dv < 0 or wv < 0:
-                raise InputError("expected steps 'DISTANCE=WEIGHT' with numbers >= 0", column="--decay", found=part.strip())
-            steps.append((dv, wv))
+        for d, w in parse_pairs(rest, option="--decay", expected="step DISTANCE=WEIGHT").items():
+            dv = to_number(d)
+            if not math.isfinite(dv) or dv < 0:
+                raise InputError("expected a step distance (a number >= 0)", column="--decay", found=d)
+            steps.append((dv, w))
         steps.sort()
-        if len({d for d, _ in steps}) != len(steps):
-            raise InputError("expected distinct step distances", column="--decay", found=raw)
+        if not steps or len({d for d, _ in steps}) != len(steps):
+            raise InputError("expected at least one step and distinct step distances", column="--decay", found=raw)
         return cls(kind="step", steps=tuple(steps))
 
     def weights(self, distance: np.ndarray) -> np.ndarray:
@@ -374,17 +369,19 @@ def adequacy(
     """
     pop = pd.Series(np.asarray(population, dtype=float))
     dreg = pd.Series(np.asarray(demand_region, dtype=object))
-    ureg = pd.Series(np.asarray(unit_region, dtype=object))
-    userv = pd.Series(np.asarray(unit_service, dtype=object))
-    rows = []
     region_pop = pop.groupby(dreg).sum()
+    unit_count = pd.Series(1, index=pd.MultiIndex.from_arrays([np.asarray(unit_region, dtype=object), np.asarray(unit_service, dtype=object)]))
+    unit_count = unit_count.groupby(level=[0, 1]).sum()
+    reached_pop = {}
+    for service, hit in covered.items():
+        hit = np.asarray(hit, dtype=bool)
+        reached_pop[service] = pop[hit].groupby(dreg[hit]).sum()
+    rows = []
     for region, kind in region_kind.items():
         for service, std in standards.get(kind, {}).items():
             p = float(region_pop.get(region, 0.0))
-            n_units = int(((ureg == region) & (userv == service)).sum())
-            in_region = (dreg == region).to_numpy()
-            cov = np.asarray(covered[service], dtype=bool)
-            reached = float(pop[in_region & cov].sum())
+            n_units = int(unit_count.get((region, service), 0))
+            reached = float(reached_pop[service].get(region, 0.0)) if service in reached_pop else 0.0
             share = reached / p if p > 0 else float("nan")
             ratio = n_units / p * 1e5 if p > 0 else float("nan")
             need_units = math.ceil(std.min_per_100k * p / 1e5 - 1e-9) if p > 0 else 0
@@ -454,6 +451,40 @@ def region_kinds(
     return totals.drop_duplicates("region").set_index("region")["kind"].astype(object)
 
 
+def covered_by_standard(
+    coverage: Coverage,
+    point_kind: np.ndarray,
+    unit_service: np.ndarray,
+    standards: Mapping[str, Mapping[str, Standard]],
+) -> dict[str, np.ndarray]:
+    """Per service, a boolean per demand point: some unit of that service lies within the
+    standard's reach for the point's kind, ``d_ij <= standards[kind_i][service].reach``.
+
+    ``coverage`` holds the pairs (with their distances) within at least the largest reach
+    of any standard; points whose kind has no standard for a service are never covered.
+
+    >>> m = sp.csr_array(np.array([[1, 1], [1, 0]], dtype=bool))
+    >>> cov = Coverage(pd.Index(["a", "b"]), pd.Index(["x", "y"]), m, np.array([12.0, 5.0, 25.0]))
+    >>> std = {"urban": {"lab": Standard(10)}, "rural": {"lab": Standard(30)}}
+    >>> covered_by_standard(cov, np.array(["urban", "rural"], dtype=object), np.array(["lab", "lab"], dtype=object), std)["lab"].tolist()
+    [True, True]
+    """
+    if coverage.distance is None:
+        raise ValueError("adequacy needs the distances of the coverage pairs")
+    mat = coverage.matrix
+    rows = np.repeat(np.arange(coverage.n_demand), np.diff(mat.indptr))
+    services = np.asarray(unit_service, dtype=object)[mat.indices]
+    kinds = pd.Series(np.asarray(point_kind, dtype=object))
+    out: dict[str, np.ndarray] = {}
+    for service in sorted({s for per in standards.values() for s in per}):
+        limit = kinds.map({k: per[service].reach for k, per in standards.items() if service in per}).to_numpy(dtype=float)
+        ok = (services == service) & (coverage.distance <= limit[rows])  # NaN limit: never
+        hit = np.zeros(coverage.n_demand, dtype=bool)
+        hit[rows[ok]] = True
+        out[service] = hit
+    return out
+
+
 def adequacy_for(
     demand,
     units,
@@ -464,18 +495,19 @@ def adequacy_for(
     region_kind: pd.Series | None = None,
     kind_col: str = "kind",
     service_col: str = "service",
+    travel: Coverage | None = None,
 ) -> Adequacy:
     """Adequacy grid from loaded demand and units (entry point of :func:`adequacy`).
 
     The kind of a region comes from ``region_kind`` (e.g. the regions file's ``kind``
     column) or else from the demand's ``kind_col`` (the kind with most population).
     Each point is judged with its region's kind; a unit of service ``s`` covers a point
-    of kind ``k`` within ``standards[k][s].reach`` (great-circle km).
+    of kind ``k`` within ``standards[k][s].reach``: great-circle km, or — when ``travel``
+    (the user's travel table as a :class:`Coverage` with distances, holding every pair
+    within the largest reach) is given — in the travel table's unit.
     """
-    from dataclasses import replace
-
-    from optimizer.geo.coverage import Reach, coverage_within
-    from optimizer.geo.io import Units, code_column
+    from optimizer.geo.coverage import coverage_within
+    from optimizer.geo.io import code_column
 
     if region_kind is None or region_kind.isna().all():
         if kind_col not in demand.frame.columns:
@@ -486,27 +518,10 @@ def adequacy_for(
             )
         region_kind = region_kinds(demand_region, demand.frame[kind_col].astype(object), demand.population)
     region_kind = region_kind.dropna().astype(str)
-    if service_col not in units.frame.columns:
-        raise InputError(f"expected a {service_col!r} column on the units for adequacy standards", file=units.source, column=service_col)
-    services = code_column(units.frame, service_col).to_numpy(dtype=object)
+    services = code_column(units.frame, service_col, file=units.source, why="adequacy standards are set per service").to_numpy(dtype=object)
     point_kind = demand_region.map(region_kind).to_numpy(dtype=object)
-    probe = replace(demand, frame=demand.frame.assign(_region_kind=point_kind))
-    covered: dict[str, np.ndarray] = {}
-    all_services = sorted({s for per in standards.values() for s in per})
-    for service in all_services:
-        mask = services == service
-        subset = Units(units.ids[mask], units.lon[mask], units.lat[mask], units.frame[mask], units.source)
-        by_kind = {k: per[service].reach for k, per in standards.items() if service in per}
-        cov = coverage_within(probe, subset, Reach(default=0.0, by_kind=by_kind), kind_col="_region_kind", keep_distance=False)
-        hit = np.diff(cov.matrix.indptr) > 0
-        hit &= np.isin(point_kind.astype(str), list(by_kind))
-        covered[service] = hit
-    return adequacy(
-        covered,
-        demand.population,
-        demand_region,
-        unit_region,
-        services,
-        region_kind,
-        standards,
-    )
+    if travel is None:
+        largest = max((std.reach for per in standards.values() for std in per.values()), default=0.0)
+        travel = coverage_within(demand, units, largest, keep_distance=True)
+    covered = covered_by_standard(travel, point_kind, services, standards)
+    return adequacy(covered, demand.population, demand_region, unit_region, services, region_kind, standards)

@@ -199,8 +199,9 @@ def polygon_points(geometry: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_lonlat(lon: np.ndarray, lat: np.ndarray, file, lon_col: str, lat_col: str) -> None:
-    reject_rows((lon < -180.0) | (lon > 180.0), "expected a longitude in [-180, 180] degrees (WGS84)", file=file, column=lon_col, found=lon)
-    reject_rows((lat < -90.0) | (lat > 90.0), "expected a latitude in [-90, 90] degrees (WGS84)", file=file, column=lat_col, found=lat)
+    # not (inside the range) also catches NaN and infinities (e.g. a failed CRS transformation)
+    reject_rows(~((lon >= -180.0) & (lon <= 180.0)), "expected a longitude in [-180, 180] degrees (WGS84)", file=file, column=lon_col, found=lon)
+    reject_rows(~((lat >= -90.0) & (lat <= 90.0)), "expected a latitude in [-90, 90] degrees (WGS84)", file=file, column=lat_col, found=lat)
 
 
 def _read_points(
@@ -323,28 +324,46 @@ def load_demand(
     return Demand(ids=ids, lon=lon, lat=lat, population=population, need=need, frame=_frame(df, ids, id_col), source=p)
 
 
+def to_number(value: object) -> float:
+    """``float(value)``, or NaN when it is not a number.
+
+    >>> to_number(" 2.5 "), to_number("far")
+    (2.5, nan)
+    """
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def parse_pairs(text: str | None, *, option: str, expected: str) -> dict[str, float]:
+    """Parse an option ``NAME=NUMBER,NAME=NUMBER`` (numbers finite and >= 0, names unique).
+
+    ``expected`` describes the syntax in the error message, which names ``option``.
+
+    >>> parse_pairs("urban=10, rural=30", option="--reach-by-kind", expected="KIND=KM")
+    {'urban': 10.0, 'rural': 30.0}
+    """
+    out: dict[str, float] = {}
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = (t.strip() for t in part.partition("="))
+        number = to_number(value)
+        if not sep or not name or not np.isfinite(number) or number < 0 or name in out:
+            raise InputError(f"expected {expected} pairs separated by commas, each number >= 0 and each name once", column=option, found=part)
+        out[name] = number
+    return out
+
+
 def parse_need_weights(text: str | None) -> dict[str, float]:
     """Parse ``COL=W,COL=W`` (the ``--need`` option) into a mapping.
 
     >>> parse_need_weights("pop_over_60=2, low_income=1.5")
     {'pop_over_60': 2.0, 'low_income': 1.5}
     """
-    out: dict[str, float] = {}
-    if not text:
-        return out
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, value = part.partition("=")
-        try:
-            w = float(value)
-        except ValueError:
-            w = float("nan")
-        if not sep or not name.strip() or not np.isfinite(w) or w < 0:
-            raise InputError("expected COLUMN=WEIGHT with a weight >= 0 in the need option", found=part)
-        out[name.strip()] = w
-    return out
+    return parse_pairs(text, option="--need", expected="COLUMN=WEIGHT")
 
 
 def load_regions(
@@ -419,8 +438,20 @@ def assign_regions(
     return out
 
 
-def code_column(frame: pd.DataFrame, column: str, *, file: str | Path | None = None, name: str | None = None) -> pd.Series:
-    """A code column (region, service, kind) as strings, None where empty, indexed like ``frame``."""
+def code_column(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    file: str | Path | None = None,
+    name: str | None = None,
+    why: str | None = None,
+) -> pd.Series:
+    """A code column (region, service, kind) as strings, None where empty, indexed like ``frame``.
+
+    A missing column is an error; ``why`` says what needs it.
+    """
+    if why is not None and column not in frame.columns:
+        raise InputError(f"expected a {column!r} column: {why}", file=file, column=column)
     require_columns(frame, [column], file=file)
     raw = frame[column]
     values = raw.astype(object).where(raw.notna(), None)

@@ -396,14 +396,17 @@ def format_judgement(v: float) -> str:
     return f"1/{round(inv)}" if abs(inv - round(inv)) < 1e-6 else f"{v:.3g}"
 
 
-def group_ahp(matrices: Sequence[pd.DataFrame], names: Sequence[str] | None = None) -> GroupAHPResult:
+def group_ahp(
+    matrices: Sequence[pd.DataFrame], names: Sequence[str] | None = None, *, files: Sequence[str | Path] | None = None
+) -> GroupAHPResult:
     """Group AHP by aggregation of individual judgements (AIJ).
 
     Every expert must compare the same set of criteria; an expert whose rows/columns are
     in another order is reordered to the first expert's order. The group matrix is the
     element-wise geometric mean ``(prod_k a_ij^(k))^(1/K)``, which is again reciprocal.
     Each expert's matrix and the group matrix are evaluated with :func:`ahp_weights`
-    (so each inconsistent one emits a warning naming the expert).
+    (so each inconsistent one emits a warning naming the expert, or its file when ``files``
+    gives the source of each matrix).
 
     >>> a = pd.DataFrame([[1, 4], [1 / 4, 1]], index=["x", "y"], columns=["x", "y"])
     >>> b = pd.DataFrame([[1, 1], [1, 1]], index=["x", "y"], columns=["x", "y"])
@@ -419,33 +422,46 @@ def group_ahp(matrices: Sequence[pd.DataFrame], names: Sequence[str] | None = No
         raise InputError(f"expected {len(matrices)} expert names", found=len(names))
     if len(set(names)) != len(names):
         raise InputError("expected distinct expert names", found=next(x for x in names if names.count(x) > 1))
-    checked = [validate_pairwise(m, file=name) for m, name in zip(matrices, names, strict=True)]
+    if files is not None and len(files) != len(matrices):
+        raise InputError(f"expected {len(matrices)} file names", found=len(files))
+    sources = [str(f) for f in files] if files is not None else names
+    checked = [validate_pairwise(m, file=src) for m, src in zip(matrices, sources, strict=True)]
     order = list(checked[0].columns)
     aligned = []
-    for m, name in zip(checked, names, strict=True):
-        diff, first = name_mismatch(order, m.columns, extra=f"not in {names[0]}")
+    for m, src in zip(checked, sources, strict=True):
+        diff, first = name_mismatch(order, m.columns, extra=f"not in {sources[0]}")
         if diff:
-            raise InputError(f"expected the same criteria as {names[0]}{diff}", file=name, column=first)
+            raise InputError(f"expected the same criteria as {sources[0]}{diff}", file=src, column=first)
         aligned.append(m.loc[order, order].to_numpy())
     stack = np.stack(aligned)
     gm = np.exp(np.log(stack).mean(axis=0))
     group_matrix = pd.DataFrame(gm, index=pd.Index(order), columns=pd.Index(order))
     experts = {
-        name: ahp_weights(pd.DataFrame(a, index=order, columns=order), file=name)
-        for name, a in zip(names, aligned, strict=True)
+        name: ahp_weights(pd.DataFrame(a, index=order, columns=order), file=src)
+        for name, src, a in zip(names, sources, aligned, strict=True)
     }
     group = ahp_weights(group_matrix, file="group (geometric mean)")
     return GroupAHPResult(matrix=group_matrix, group=group, experts=experts)
 
 
+def expert_names(paths: Sequence[str | Path]) -> list[str]:
+    """Name each expert by the stem of their matrix file, or by the path if two stems coincide.
+
+    >>> expert_names(["panel/ana.csv", "panel/ben.csv"]), expert_names(["a/x.csv", "b/x.csv"])
+    (['ana', 'ben'], ['a/x.csv', 'b/x.csv'])
+    """
+    stems = [Path(p).stem for p in paths]
+    return stems if len(set(stems)) == len(stems) else [str(p) for p in paths]
+
+
 def ahp_from_files(paths: Sequence[str | Path]) -> AHPResult | GroupAHPResult:
     """Read one or several matrix CSVs: one file gives AHP, several give group AHP.
 
-    Expert names are the file paths as given.
+    Expert names are the file stems (see :func:`expert_names`).
     """
     if not paths:
         raise InputError("expected at least one pairwise comparison matrix file")
     if len(paths) == 1:
         return ahp_weights(read_pairwise_csv(paths[0]), file=paths[0])
     matrices = [read_pairwise_csv(p) for p in paths]
-    return group_ahp(matrices, names=[str(p) for p in paths])
+    return group_ahp(matrices, names=expert_names(paths), files=paths)

@@ -47,7 +47,7 @@ from scipy import stats
 
 from optimizer import __version__
 from optimizer.errors import InputError
-from optimizer.mcdm.ahp import GroupAHPResult, group_ahp, read_pairwise_csv
+from optimizer.mcdm.ahp import GroupAHPResult, expert_names, group_ahp, read_pairwise_csv
 from optimizer.mcdm.catalog import match_dimensions
 from optimizer.mcdm.weights import WeightSpec
 from optimizer.output import write_json
@@ -120,11 +120,13 @@ def dissent_report(result: GroupAHPResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     return dissent, weights
 
 
-def panel_ahp(matrices: Sequence[pd.DataFrame], names: Sequence[str] | None = None) -> PanelAHPResult:
-    """Group AHP of at least 2 experts' matrices with the dissent report."""
+def panel_ahp(
+    matrices: Sequence[pd.DataFrame], names: Sequence[str] | None = None, *, files: Sequence[str | Path] | None = None
+) -> PanelAHPResult:
+    """Group AHP of at least 2 experts' matrices with the dissent report (``files`` name them in messages)."""
     if len(matrices) < 2:
         raise InputError("expected pairwise matrices from at least 2 experts for a panel", found=len(matrices))
-    group = group_ahp(matrices, names)
+    group = group_ahp(matrices, names, files=files)
     dissent, weights = dissent_report(group)
     return PanelAHPResult(group=group, dissent=dissent, weights=weights)
 
@@ -140,10 +142,9 @@ def panel_ahp_files(paths: Sequence[str | Path], names: Sequence[str] | None = N
     if names is not None and len(names) != len(paths):
         raise InputError(f"expected {len(paths)} expert names, one per matrix file", column="names", found=list(names))
     if names is None:
-        stems = [Path(p).stem for p in paths]
-        names = stems if len(set(stems)) == len(stems) else [str(p) for p in paths]
+        names = expert_names(paths)
     matrices = [read_pairwise_csv(p) for p in paths]
-    return panel_ahp(matrices, names)
+    return panel_ahp(matrices, names, files=paths)
 
 
 # --------------------------------------------------------------------------- export

@@ -29,7 +29,8 @@ Rules applied at the door:
 * methods that divide by values (ahp, copras, and the ``max`` / ``sum`` normalizations)
   need values > 0; edas needs a positive column mean;
 * a *constant* criterion (same value for every unit) cannot change any ranking. It is
-  kept where the formulas stay defined (it then adds the same amount to every unit). Where
+  kept, with a warning, where the formulas stay defined (it then adds the same amount to
+  every unit, or nothing). Where
   they divide by the criterion's range (min-max normalization, vikor, spotis with bounds
   from the data; vector normalization of an all-zero column) it is an error, unless
   ``drop_constant=True``: then it is dropped with a warning and the remaining weights are
@@ -49,6 +50,7 @@ import pandas as pd
 
 from optimizer.errors import InputError
 from optimizer.mcdm import methods as m
+from optimizer.mcdm.catalog import aggregate_indicators, load_catalog
 from optimizer.mcdm.normalization import ALIASES as NORM_ALIASES
 from optimizer.mcdm.normalization import NORMALIZATIONS, domain_problem, get_normalization
 from optimizer.validation import id_column, numeric_column, read_table, require_columns
@@ -98,12 +100,65 @@ class ScoreResult:
 
 
 def _looks_numeric(col: pd.Series) -> bool:
-    """At least half of the non-empty cells parse as numbers."""
+    """At least half of the non-empty cells parse as numbers (a true/false column is not numeric)."""
+    if pd.api.types.is_bool_dtype(col):
+        return False
     present = col.dropna()
     if present.empty:
         return True
     parsed = pd.to_numeric(present, errors="coerce")
     return bool(parsed.notna().mean() >= 0.5)
+
+
+def parse_indicators(text: str | None) -> dict[str, str] | None:
+    """Parse ``COL=NODE,COL=NODE`` (the CLI's ``--indicators``) into a mapping; None stays None.
+
+    NODE is any catalog name accepted by :meth:`~optimizer.mcdm.catalog.Catalog.resolve`
+    (``theme:13``, ``subtheme:16.1``, a theme or sub-theme name).
+
+    >>> parse_indicators("looks=theme:13, size=theme:14")
+    {'looks': 'theme:13', 'size': 'theme:14'}
+    """
+    if text is None:
+        return None
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        col, sep, node = part.partition("=")
+        if not sep or not col.strip() or not node.strip():
+            raise InputError("expected indicators as COLUMN=NODE,... (e.g. clinic_appearance=theme:13)", found=part.strip())
+        if col.strip() in out:
+            raise InputError("expected each indicator column once", column=col.strip())
+        out[col.strip()] = node.strip()
+    return out or None
+
+
+def _aggregated_dimensions(df: pd.DataFrame, indicators: Mapping[str, str], path: str | Path) -> pd.DataFrame:
+    """Dimension columns aggregated from indicator columns (:func:`~optimizer.mcdm.catalog.aggregate_indicators`)."""
+    require_columns(df, list(indicators), file=path)
+    for col in indicators:
+        numeric_column(df, col, file=path, allow_missing=True)  # names the row of a bad value
+    try:
+        out = aggregate_indicators(df, dict(indicators))
+    except InputError as exc:
+        raise InputError(exc.message, file=path, row=exc.row, column=exc.column, found=exc.found) from None
+    catalog = load_catalog()
+    for dim in out.columns:
+        if dim in df.columns:
+            raise InputError(
+                f"expected the dimension {dim!r} either as a column or from indicators, not both", file=path, column=dim
+            )
+        empty = np.flatnonzero(out[dim].isna().to_numpy())
+        if empty.size:
+            cols = [c for c, node in indicators.items() if catalog.resolve(node).dimension == dim]
+            raise InputError(
+                f"expected at least one value among the indicators of the dimension {dim!r} ({', '.join(cols)})",
+                file=path,
+                row=int(empty[0]) + 1,
+                column=cols[0] if len(cols) == 1 else None,
+            )
+    return out
 
 
 def read_units_table(
@@ -112,34 +167,46 @@ def read_units_table(
     id_col: str = "unit_id",
     criteria: list[str] | None = None,
     cost: Iterable[str] = (),
+    indicators: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Read a units file into a float table indexed by unit id (str), one column per criterion.
 
-    ``criteria`` default to every numeric column (at least half of its cells are numbers)
-    except the id and the data contract's non-criteria columns (lon, lat, x, y, cost,
-    capacity, contracted, score), plus the ``cost`` columns named (so ``cost=["cost"]``
-    makes the contract cost a cost criterion). Errors name the file, the 1-based data row
-    and the column. Every ``cost`` column must be one of the criteria.
+    ``criteria`` default to every numeric column (at least half of its cells are numbers;
+    true/false columns are not numeric) except the id, the indicator columns and the data
+    contract's non-criteria columns (lon, lat, x, y, cost, capacity, contracted, score),
+    plus the ``cost`` columns named (so ``cost=["cost"]`` makes the contract cost a cost
+    criterion), plus one column per dimension aggregated from ``indicators``.
+
+    ``indicators`` maps indicator columns to catalog nodes (``{"clinic_appearance":
+    "theme:13"}``); each dimension that receives indicators becomes a criterion whose value
+    is the weighted mean of its indicators with local weights proportional to the
+    repetition counts (:func:`~optimizer.mcdm.catalog.aggregate_indicators`; a missing
+    indicator value is left out of that unit's mean). Errors name the file, the 1-based
+    data row and the column. Every ``cost`` column must be one of the criteria.
     """
     df = read_table(path, id_columns=[id_col], what="units table")
     ids = id_column(df, id_col, file=path)
     cost = list(cost)
+    aggregated = _aggregated_dimensions(df, indicators, path) if indicators else pd.DataFrame(index=df.index)
     if criteria is None:
+        skip = {id_col, *(indicators or {})}
         criteria = [
             c for c in df.columns
-            if c != id_col and (c in cost or (c not in NON_CRITERIA and _looks_numeric(df[c])))
+            if c not in skip and (c in cost or (c not in NON_CRITERIA and _looks_numeric(df[c])))
         ]
+        criteria += list(aggregated.columns)
         if not criteria:
             raise InputError("expected at least one numeric criterion column besides the id", file=path, found=list(df.columns))
     else:
-        require_columns(df, criteria, file=path)
+        require_columns(df, [c for c in criteria if c not in aggregated.columns], file=path)
         if id_col in criteria:
             raise InputError("expected the id column not to be a criterion", file=path, column=id_col)
     extra = [c for c in cost if c not in criteria]
     if extra:
-        require_columns(df, extra, file=path)
+        require_columns(df, [c for c in extra if c not in aggregated.columns], file=path)
         raise InputError(f"expected cost columns among the criteria {criteria}", file=path, column=extra[0])
-    values = {c: numeric_column(df, c, file=path) for c in criteria}
+    source = pd.concat([df, aggregated], axis=1)
+    values = {c: numeric_column(source, c, file=path) for c in criteria}
     table = pd.DataFrame(values, index=pd.Index(ids, name=id_col, dtype=object), columns=criteria)
     if len(table) < 2:
         raise InputError("expected at least 2 units to rank", file=path, found=len(table))
@@ -340,6 +407,8 @@ def _check_domain(spec: m.MethodSpec, norm_name: str, x: np.ndarray, ids: pd.Ind
             keep[j] = False
         elif problem is not None:
             raise InputError(problem[0], column=c)
+        elif constant[j]:
+            warnings.warn(f"criterion {c!r} has the same value for every unit; it cannot change the ranking", stacklevel=3)
     return keep
 
 

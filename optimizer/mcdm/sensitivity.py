@@ -27,7 +27,7 @@ batch), so 2,000 draws on 1,000 units take seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,18 +97,18 @@ def rank_acceptability(
     table: pd.DataFrame,
     weights: pd.Series | Mapping[str, float],
     *,
-    cost: Iterable[str] = (),
-    method: str = "topsis",
     samples: int = 2000,
     concentration: float = 100.0,
     seed: int = 0,
     top_k: int = 5,
-    normalization: str | None = None,
-    drop_constant: bool = False,
-    **options: object,
+    **scoring: object,
 ) -> Acceptability:
-    """Monte Carlo rank acceptability of every unit (see the module docstring)."""
-    prep = prepare(table, weights, cost=cost, method=method, normalization=normalization, drop_constant=drop_constant, **options)
+    """Monte Carlo rank acceptability of every unit (see the module docstring).
+
+    ``scoring``: the keyword arguments of :func:`~optimizer.mcdm.scoring.score` (``cost``,
+    ``method`` (default topsis), ``normalization``, ``drop_constant`` and method options).
+    """
+    prep = prepare(table, weights, **scoring)
     samples = _check_int("samples", samples, 1)
     seed = _check_int("seed", seed, 0)
     top_k = _check_int("top_k", top_k, 1)
@@ -178,22 +178,19 @@ def weight_thresholds(
     table: pd.DataFrame,
     weights: pd.Series | Mapping[str, float],
     *,
-    cost: Iterable[str] = (),
-    method: str = "topsis",
     top_k: int = 5,
     resolution: float = 1e-6,
-    normalization: str | None = None,
-    drop_constant: bool = False,
-    **options: object,
+    **scoring: object,
 ) -> pd.DataFrame:
     """Per criterion, the smallest weight change up and down that changes the top-k set.
 
     Columns: ``weight``; for each direction (``up_``, ``down_``): ``weight`` (the new
     weight of the criterion at the change), ``change`` (new - base), ``enters`` (the best
     ranked unit entering the top k at that weight), ``leaves`` (a unit that leaves it). Rows
-    where nothing changes within [0, 1] hold missing values (NaN).
+    where nothing changes within [0, 1] hold missing values (NaN). ``scoring``: as in
+    :func:`rank_acceptability`.
     """
-    prep = prepare(table, weights, cost=cost, method=method, normalization=normalization, drop_constant=drop_constant, **options)
+    prep = prepare(table, weights, **scoring)
     top_k = _check_int("top_k", top_k, 1)
     if top_k >= len(prep.ids):
         raise InputError(f"expected top_k smaller than the number of units ({len(prep.ids)})", column="top_k", found=top_k)

@@ -68,7 +68,7 @@ from pymcdm import weights as pw
 
 from optimizer.errors import InputError
 from optimizer.mcdm.ahp import GroupAHPResult, ahp_from_files
-from optimizer.mcdm.catalog import match_dimensions, preset_weights
+from optimizer.mcdm.catalog import DIMENSIONS, match_dimensions, preset_weights
 from optimizer.validation import (
     id_column,
     name_mismatch,
@@ -417,12 +417,17 @@ def resolve_weights(
     if kind == "preset":
         name = rest.strip().lower()
         preset = preset_weights(name)
-        dims = match_dimensions(criteria)
+        dims = _preset_dimensions(name, criteria, table_file)
         raw = pd.Series([preset[dims[c]] for c in criteria], index=index, name="weight")
         absent = [d for d in preset.index if d not in dims.values()]
         details = {"kind": "preset", "preset": name, "dimensions": dims}
         if absent:
             details["absent_dimensions"] = absent
+            warnings.warn(
+                f"preset:{name}: the dimension(s) {', '.join(absent)} are not among the criteria; "
+                "the weights of the others were rescaled to sum 1",
+                stacklevel=2,
+            )
         return WeightSpec(weights=raw / raw.sum(), source=text, details=details)
     if sep and kind in OBJECTIVE_METHODS:
         raise InputError(f"objective methods take no argument; write {kind!r}", found=text)
@@ -446,6 +451,25 @@ def resolve_weights(
             weights=read_weights_file(path, criteria), source=text, details={"kind": "file", "file": str(path)}
         )
     raise InputError(f"unknown weight spec; expected one of: {SPEC_FORMS}", found=text)
+
+
+def _preset_dimensions(name: str, criteria: list[str], table_file: str | Path | None) -> dict[str, str]:
+    """Match the criteria to the catalog's dimensions for a preset; the error says how to fix a mismatch."""
+    try:
+        return match_dimensions(criteria)
+    except InputError as exc:
+        if "two criteria match" in exc.message:
+            raise InputError(exc.message, file=table_file, column=exc.column) from None
+        raise InputError(
+            f"preset:{name} weights the ten dimensions of the catalog; expected every criterion to be a "
+            f"dimension key or label ({', '.join(DIMENSIONS)}). Choose the dimension columns "
+            "(score --criteria, a scenario's criteria.columns), aggregate theme or sub-theme indicator "
+            "columns into their dimension (score --indicators COL=theme:ROW,..., a scenario's "
+            "criteria.indicators), or use weights that name these criteria",
+            file=table_file,
+            column=exc.column,
+            found=exc.found,
+        ) from None
 
 
 def _resolve_blend(

@@ -63,6 +63,7 @@ def coverage_by_region(regions: pd.DataFrame) -> Figure:
     names = data["name"] if "name" in data.columns else pd.Series(pd.NA, index=data.index)
     ax.set_yticks(y, [str(nm) if pd.notna(nm) and str(nm) else str(i) for i, nm in zip(data.index, names, strict=True)])
     ax.set_xlim(0, 1.0)
+    ax.set_ylim(-0.7, n - 0.3)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("population within reach of a contracted unit")
     ax.set_title("Coverage per region, before and after")

@@ -47,6 +47,8 @@ REGION_COLUMNS = (
     Column("access_2sfca_after", "2SFCA after", "float"),
     Column("floor", "floor", "share"),
     Column("floor_met", "floor met", "bool"),
+    Column("units_required", "units required (ratio)", "int"),
+    Column("ratio_met", "ratio met", "bool"),
 )
 
 UNIT_COLUMNS = (
@@ -165,6 +167,27 @@ def _objective_text(objective: Any) -> str:
     return fmt(objective, "float")
 
 
+def _experts_table(experts: Any) -> str:
+    """Each expert's AHP consistency (group AHP weights), an inconsistent one flagged."""
+    if not isinstance(experts, dict) or not experts:
+        return ""
+    rows = []
+    for name, info in experts.items():
+        info = info if isinstance(info, dict) else {}
+        ok = info.get("consistent")
+        verdict = "yes" if ok else ("no: CR above 0.10, re-ask the judgements" if ok is False else "–")
+        css = "text bad" if ok is False else "text"
+        rows.append(
+            f'<tr><td class="text">{esc(name)}</td><td>{fmt(info.get("cr"), "float")}</td>'
+            f'<td class="{css}">{esc(verdict)}</td></tr>'
+        )
+    return (
+        '<h3>Experts (AHP)</h3><table class="data" id="experts-table" style="width:auto">'
+        '<thead><tr><th class="text">expert</th><th>consistency ratio</th><th class="text">consistent</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _method_section(run: Any) -> str:
     parts = []
     score_result = getattr(run, "score_result", None)
@@ -183,6 +206,7 @@ def _method_section(run: Any) -> str:
         if isinstance(v, str | int | float | bool) and k != "method":
             facts[f"weights: {k.replace('_', ' ')}"] = fmt(v, "float") if isinstance(v, float) else str(v)
     parts.append(kv(facts))
+    parts.append(_experts_table(details.get("experts")))
     parts.append(f"<h3>Selection model</h3><p>{esc(CORE_FORMULATION)}</p>")
     weights = getattr(run, "weights", None)
     if weights is not None and len(weights):
@@ -254,7 +278,7 @@ def render_run_report(run: Any, pngs: dict[str, bytes]) -> str:
             "regions",
             "Regions",
             '<input class="filter" data-table="regions-table" placeholder="filter regions…">'
-            f'<div class="scroll">{table(regions, REGION_COLUMNS, table_id="regions-table", classes={"floor_met": _floor_class})}</div>',
+            f'<div class="scroll">{table(regions, REGION_COLUMNS, table_id="regions-table", classes={"floor_met": _floor_class, "ratio_met": _floor_class})}</div>',
         ),
         (
             "units",
@@ -264,6 +288,10 @@ def render_run_report(run: Any, pngs: dict[str, bytes]) -> str:
         ),
         ("method", "Method and weights", _method_section(run)),
     ]
+    warns = [str(w) for w in (getattr(run, "warnings", None) or ())]
+    if warns:
+        items = "".join(f"<li>{esc(w)}</li>" for w in warns)
+        sections.insert(1, ("warnings", "Warnings", f'<ul class="warnings">{items}</ul>'))
     name = _scenario_name(run)
     subtitle = (
         f"Contract selection for scenario “{name}”: {len(run.units):,} candidate units, "

@@ -25,6 +25,7 @@ FRONTIER_COLUMNS = (
     Column("coverage_gain", "need-weighted gain", "int"),
     Column("marginal_per_budget", "gain per unit of budget", "float"),
     Column("marginal_per_cost", "gain per unit of cost", "float"),
+    Column("note", "note"),
 )
 
 TARGET_COLUMNS = (

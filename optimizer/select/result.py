@@ -102,7 +102,8 @@ class SelectionResult:
 
 def service_hits(problem: SelectionProblem, selected: np.ndarray) -> np.ndarray:
     """Count of selected units of each service in reach of each demand point, (n, K)."""
-    m = problem.coverage.matrix.astype(np.int32)
+    c = problem.coverage.matrix
+    m = sp.csr_array((np.ones(c.nnz, dtype=np.int32), c.indices, c.indptr), shape=c.shape)
     onehot = np.zeros((problem.n_units, problem.n_services), dtype=np.int32)
     onehot[np.flatnonzero(selected), problem.unit_service[selected]] = 1
     return np.asarray(m @ onehot)
@@ -155,11 +156,12 @@ def assemble(
     covered_population = float(covered_pop_point.sum())
     total_cost = float(problem.cost[selected].sum())
     objective = dict(objective)
-    objective["coverage"] = covered_need
-    objective["cost"] = total_cost
-    if problem.score is not None:
-        objective["score"] = float(problem.score[selected].sum())
-    if objective_mode == "quality-coverage":
+    if status != "infeasible":
+        objective["coverage"] = covered_need
+        objective["cost"] = total_cost
+        if problem.score is not None:
+            objective["score"] = float(problem.score[selected].sum())
+    if objective_mode == "quality-coverage" and status != "infeasible":
         objective["quality"] = float(((best_scores(problem, selected) * w[None, :]).sum(axis=1) * problem.need).sum())
 
     by_region = _by_region(problem, selected, covered_pop_point, floors, ratio_units)
@@ -236,13 +238,16 @@ def _by_service(problem, selected, covered) -> pd.DataFrame:
 
 
 def _units(problem, selected, hits, eligible, must_keep, excluded, dominated_by, budget, total_cost) -> pd.DataFrame:
-    csc = sp.csc_array(problem.coverage.matrix)
-    pair_unit = np.repeat(np.arange(problem.n_units), np.diff(csc.indptr))
-    pair_demand = csc.indices
-    count = hits[pair_demand, problem.unit_service[pair_unit]]
-    pop = problem.population[pair_demand]
-    marginal = np.bincount(pair_unit, weights=pop * (count == 1) * selected[pair_unit], minlength=problem.n_units)
-    would_add = np.bincount(pair_unit, weights=pop * (count == 0) * ~selected[pair_unit], minlength=problem.n_units)
+    m = problem.coverage.matrix
+    weighted = sp.csr_array((np.ones(m.nnz), m.indices, m.indptr), shape=m.shape)
+    marginal = np.zeros(problem.n_units)
+    would_add = np.zeros(problem.n_units)
+    for k in range(problem.n_services):
+        mine = problem.unit_service == k
+        alone = weighted.T @ (problem.population * (hits[:, k] == 1))
+        new = weighted.T @ (problem.population * (hits[:, k] == 0))
+        marginal[mine & selected] = alone[mine & selected]
+        would_add[mine & ~selected] = new[mine & ~selected]
     contribution = np.where(selected, marginal, would_add)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_person = np.where(contribution > 0, problem.cost / contribution, np.nan)

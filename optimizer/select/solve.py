@@ -323,7 +323,7 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
     if o.solver == "greedy":
         selected = np.zeros(problem.n_units, dtype=bool)
         selected[red.units[greedy_local]] = True
-        bound = lp_bound(model, remaining())
+        bound = lp_bound(model, remaining(), greedy_local.astype(float))
         value = _stage_value(problem, plan[0][0], selected, spec)
         feasible = _feasible(problem, spec, selected)
         gap = relative_gap(value, bound) if feasible else None

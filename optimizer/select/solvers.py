@@ -34,6 +34,7 @@ import numpy as np
 import pulp
 
 from optimizer.errors import InputError, OptimizerError
+from optimizer.select.bounds import lagrangian_bound
 from optimizer.select.model import LinearModel
 
 HMS = highspy.HighsModelStatus
@@ -75,6 +76,9 @@ PULP_STATUS = {
 """pulp (status, sol_status) -> outcome; unlisted pairs are errors."""
 
 SOLVER_ALIASES = {"highs": "highs", "cbc": "PULP_CBC_CMD"}
+
+LP_SHARE = 0.6
+"""Share of the remaining time limit the LP relaxation may use."""
 
 MIN_MIP_SECONDS = 0.5
 """Below this much time left, the final MIP is skipped (incumbent + LP bound returned)."""
@@ -157,10 +161,15 @@ def solve_model(
     return SolveOutcome(**{**out.__dict__, "seconds": time.perf_counter() - t0})
 
 
-def lp_bound(model: LinearModel, time_limit: float | None = None) -> float | None:
-    """Objective of the LP relaxation (a valid bound), or None if not solved in time."""
-    out = _run_highs(model.relaxed(), time_limit, 0.0, None, False, primal=True)[0]
-    return out.objective if out.status == "optimal" else None
+def lp_bound(model: LinearModel, time_limit: float | None = None, incumbent_x: np.ndarray | None = None) -> float | None:
+    """Objective of the LP relaxation (a valid bound); when it is not solved in time, the
+    Lagrangian bound of :mod:`.bounds` (plain budgeted coverage only), else None."""
+    t0 = time.perf_counter()
+    out = _run_highs(model.relaxed(), None if time_limit is None else LP_SHARE * time_limit, 0.0, None, False, primal=True)[0]
+    if out.status == "optimal":
+        return out.objective
+    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.0)
+    return lagrangian_bound(model, incumbent_x, deadline=None if left is None else time.perf_counter() + 0.9 * left)
 
 
 def _highs_lp(model: LinearModel) -> highspy.HighsLp:
@@ -274,14 +283,23 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
     sign = 1.0 if model.maximize else -1.0
     integral = integral_objective(model)
     abs_gap = 1.0 - 1e-6 if integral else 1e-9
-    lp, duals = _run_highs(model.relaxed(), left(), 0.0, None, False, primal=True)
-    if lp.status == "infeasible":
-        return lp
     incumbent = None
     if start is not None:
         v = model.start_vector(np.asarray(start, dtype=float)[: model.n_x])
         if _feasible(model, v):
             incumbent = v
+    limit = left()
+    lp, duals = _run_highs(model.relaxed(), None if limit is None else LP_SHARE * limit, 0.0, None, False, primal=True)
+    if lp.status == "infeasible":
+        return lp
+    if lp.status != "optimal" and incumbent is not None:
+        limit = left()
+        deadline = None if limit is None else time.perf_counter() + 0.8 * limit
+        lagrange = lagrangian_bound(model, incumbent[: model.n_x], deadline=deadline)
+        if lagrange is not None:
+            bound = min(lagrange, trivial_bound(model)) if model.maximize else lagrange
+            obj = model.value(incumbent)
+            return SolveOutcome("time_limit", incumbent, obj, bound, relative_gap(obj, bound), "highs", "Time limit reached (LP unfinished; Lagrangian bound)", 0.0)
     if lp.status != "optimal" or duals is None:
         out = _run_highs(model, left(), gap_rel, incumbent, presolve, abs_gap=abs_gap)[0]
         if out.values is not None and out.status != "optimal" and (out.bound is None or not math.isfinite(out.bound)):

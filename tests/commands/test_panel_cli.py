@@ -244,3 +244,16 @@ def test_panel_ahp_bad_input_exit_2(cli, tmp_path):
     bad = _write(tmp_path, "c,x,y\nx,1,3\ny,1/2,1\n", "bad.csv")
     res = cli("panel", "ahp", one, bad, "--json")
     assert res.code == 2 and "reciprocal" in res.stderr
+
+
+def test_rank_and_ahp_tables_without_json(cli):
+    """Readable output: every name in full (no '…' cut), weights with 4 decimals, ints as ints."""
+    res = cli("panel", "rank", PANEL / "responses.csv")
+    assert res.code == 0, res.stderr
+    assert "│ demographic     │     7.875 │    1 │       4.325 │ 0.1432 │" in res.stdout
+    assert "Kendall's W = 0.2807" in res.stdout and "…" not in res.stdout
+    res = cli("panel", "ahp", *[PANEL / f"ahp_expert{i}.csv" for i in (1, 2, 3)])
+    assert res.code == 0, res.stderr
+    assert "ahp_expert1" in res.stdout and "demographic" in res.stdout and "…" not in res.stdout
+    res = cli("panel", "delphi", PANEL / "delphi.csv")
+    assert "│ 1     │      10 │      10 │ 0.2964 │ 26.6792 │  9 │    0.0016 │" in res.stdout

@@ -345,6 +345,7 @@ def test_adequacy_grid_matches_brute_force(cli, ex):
         assert row["kind"] == kind and row["units"] == n_units
         assert row["covered_share"] == pytest.approx(share)
         assert row["shortfall_units"] == short
+        assert row["shortfall_population"] == pytest.approx(max(0.0, std["min_covered_share"] * pop.sum() - (pop * covered).sum()))
         assert row["passes"] == (short == 0 and share >= std["min_covered_share"])
     assert 0 < grid["passes"].sum() < len(grid)
 
@@ -379,3 +380,25 @@ def test_out_files_hold_the_reported_values(cli, ex, tmp_path):
     np.testing.assert_allclose(reach["population"], pop @ within)
     np.testing.assert_allclose(reach["exclusive_population"], pop @ only)
     assert json.loads((out / "access.json").read_text())["regions"] == doc["regions"]
+
+
+def test_standards_with_a_travel_table_use_its_values(cli, ex, tmp_path):
+    """With --distances the standards' reach is read in the travel table's unit: a table
+    holding twice the great-circle km gives the grid of standards with half the reach."""
+    demand = pd.read_csv(ex["d"], dtype={"demand_id": str})
+    units = pd.read_csv(ex["u"], dtype={"unit_id": str})
+    d = haversine_km(demand["lon"].to_numpy()[:, None], demand["lat"].to_numpy()[:, None], units["lon"].to_numpy(), units["lat"].to_numpy())
+    i, j = np.nonzero(d <= 200)
+    pd.DataFrame({"demand_id": demand["demand_id"].to_numpy()[i], "unit_id": units["unit_id"].to_numpy()[j], "distance": 2 * d[i, j]}).to_csv(
+        tmp_path / "od.csv", index=False
+    )
+    half = pd.read_csv(ex["s"]).assign(reach=lambda t: t["reach"] / 2)
+    half.to_csv(tmp_path / "half.csv", index=False)
+    common = ("access", "--units", ex["u"], "--demand", ex["d"], "--regions", ex["r"])
+    by_table = cli(*common, "--distances", tmp_path / "od.csv", "--max-distance", 30, "--standards", ex["s"], "--json")
+    by_km = cli(*common, "--radius-km", 15, "--standards", tmp_path / "half.csv", "--json")
+    assert by_table.code == 0 and by_km.code == 0, by_table.stderr + by_km.stderr
+    a = pd.DataFrame(by_table.json()["adequacy"]).set_index(["region", "service"])
+    b = pd.DataFrame(by_km.json()["adequacy"]).set_index(["region", "service"])
+    pd.testing.assert_frame_equal(a[["covered_share", "passes", "shortfall_units"]], b[["covered_share", "passes", "shortfall_units"]], rtol=1e-12)
+    assert a["covered_share"].nunique() > 3

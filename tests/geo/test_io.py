@@ -167,3 +167,22 @@ def test_region_codes_from_a_number_column():
     """Codes from a number column with gaps (read as floats) match integer codes."""
     frame = pd.DataFrame({"region": [12.0, None, 3.0]}, index=pd.Index(["a", "b", "c"]))
     assert region_column(frame, "region").tolist() == ["12", None, "3"]
+
+
+def test_points_outside_the_projection_domain(tmp_path):
+    """A point at 1e12 m in UTM 39N has no WGS84 position (the transform gives inf): an
+    error naming the row, not a silently wrong or NaN coordinate."""
+    path = tmp_path / "far.gpkg"
+    gdf = gpd.GeoDataFrame({"demand_id": ["ok", "far"], "population": [1, 2]}, geometry=[shapely.Point(500000, 4000000), shapely.Point(1e12, 1e12)], crs="EPSG:32639")
+    gdf.to_file(path)
+    with pytest.raises(InputError, match=r"far.gpkg: row 2, column 'geometry': expected a longitude in \[-180, 180\]"):
+        load_demand(path)
+
+
+def test_parse_pairs_rejects_duplicates_and_bad_numbers():
+    from optimizer.geo.io import parse_pairs
+
+    assert parse_pairs("a=1, b = 2.5", option="--x", expected="N=V") == {"a": 1.0, "b": 2.5}
+    for bad in ("a=1,a=2", "a", "a=-1", "=3", "a=inf", "a=x"):
+        with pytest.raises(InputError, match=r"column '--x': expected N=V pairs"):
+            parse_pairs(bad, option="--x", expected="N=V")

@@ -183,7 +183,8 @@ def test_constant_criterion_policy(rng):
     t = random_table(rng)
     t["c3"] = 5.0
     base = score(t.drop(columns="c3"), {k: v for k, v in weights().items() if k != "c3"})
-    kept = score(t, weights())  # TOPSIS + vector: the constant column adds nothing to either distance
+    with pytest.warns(UserWarning, match="'c3' has the same value for every unit; it cannot change the ranking"):
+        kept = score(t, weights())  # TOPSIS + vector: the constant column adds nothing to either distance
     pd.testing.assert_series_equal(kept.scores, base.scores)
     for method, norm in (("vikor", None), ("spotis", None), ("topsis", "minmax")):
         with pytest.raises(InputError, match="same value for every unit") as info:
@@ -270,3 +271,26 @@ def test_no_warning_when_nothing_dropped(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         score(random_table(rng), weights(), method="vikor")
+
+
+def test_read_units_table_indicators(tmp_path):
+    """Theme indicators become their dimension: themes 13 (count 13) and 14 (count 15) of
+    seed 002, Table 2, are both physical factors, so physical = (13 x + 15 y) / 28; a missing
+    indicator is left out of that unit's mean; true/false columns are never criteria."""
+    p = tmp_path / "u.csv"
+    p.write_text("unit_id,flag,a,looks,size\n1,true,3,10,20\n2,false,5,,40\n3,true,4,30,10\n")
+    t = read_units_table(p, indicators={"looks": "theme:13", "size": "Relative size of the structure"})
+    assert list(t.columns) == ["a", "physical"]
+    np.testing.assert_allclose(t["physical"], [(13 * 10 + 15 * 20) / 28, 40.0, (13 * 30 + 15 * 10) / 28])
+    p.write_text("unit_id,physical,looks\n1,3,10\n2,5,20\n")
+    with pytest.raises(InputError, match="either as a column or from indicators") as info:
+        read_units_table(p, indicators={"looks": "theme:13"})
+    assert info.value.column == "physical" and info.value.file == str(p)
+    p.write_text("unit_id,a,looks,size\n1,3,10,20\n2,5,,\n")
+    with pytest.raises(InputError, match="indicators of the dimension 'physical' \\(looks, size\\)") as info:
+        read_units_table(p, indicators={"looks": "theme:13", "size": "theme:14"})
+    assert info.value.row == 2
+    p.write_text("unit_id,a,looks\n1,3,10\n2,5,x\n")
+    with pytest.raises(InputError, match="expected a number") as info:
+        read_units_table(p, indicators={"looks": "theme:13"})
+    assert (info.value.row, info.value.column) == (2, "looks")

@@ -245,15 +245,19 @@ def test_resolve_preset_matches_labels_and_subsets():
     full = resolve_weights("preset:path-coefficients", criteria=labels)
     assert full.weights["demographic"] == pytest.approx(0.51 / 4.10)
     assert full.details["kind"] == "preset" and "absent_dimensions" not in full.details
-    sub = resolve_weights("preset:path-coefficients", criteria=["External factors", "Demographic factors"])
+    with pytest.warns(UserWarning, match="economic, culturalization, .* are not among the criteria"):
+        sub = resolve_weights("preset:path-coefficients", criteria=["External factors", "Demographic factors"])
     assert sub.weights.tolist() == pytest.approx([0.49, 0.51])
     assert sub.details["absent_dimensions"] == [d for d in DIMENSIONS if d not in ("demographic", "external")]
     fr = resolve_weights("preset:friedman", criteria=list(DIMENSIONS))
     assert fr.weights["performance"] == pytest.approx(1.47 / 26.93)
     with pytest.raises(InputError, match="unknown weight preset"):
         resolve_weights("preset:nope", criteria=list(DIMENSIONS))
-    with pytest.raises(InputError, match="column 'cost'"):
-        resolve_weights("preset:equal", criteria=["demographic", "cost"])
+    with pytest.raises(InputError, match="column 'cost'.*--indicators") as info:
+        resolve_weights("preset:equal", criteria=["demographic", "cost"], table_file="u.csv")
+    assert info.value.file == "u.csv" and info.value.column == "cost"
+    with pytest.raises(InputError, match="two criteria match the dimension 'economic'"):
+        resolve_weights("preset:equal", criteria=["economic", "Economic factors"])
 
 
 def test_resolve_ahp_single_and_group(tmp_path):
@@ -269,7 +273,8 @@ def test_resolve_ahp_single_and_group(tmp_path):
         warnings.simplefilter("ignore")
         group = resolve_weights(f"ahp:{files}", criteria=list(DIMENSIONS), base_dir=EXAMPLES)
     assert group.details["kind"] == "group-ahp"
-    assert set(group.details["experts"]) == {str(EXAMPLES / f"expert_{k}.csv") for k in "abc"}
+    assert set(group.details["experts"]) == {f"expert_{k}" for k in "abc"}
+    assert group.details["files"] == [f"expert_{k}.csv" for k in "abc"]
     assert group.weights.sum() == pytest.approx(1.0)
     with pytest.raises(InputError, match="does not exist"):
         resolve_weights("ahp:none.csv", criteria=leader, base_dir=tmp_path)

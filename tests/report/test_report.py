@@ -182,3 +182,23 @@ def test_scenario_credits_in_the_footer(tmp_path, run):
     html = write_report(tmp_path / "a", credited).read_text(encoding="utf-8")
     assert '<span class="credits">Data: GeoNames, CC BY 4.0; © OpenStreetMap contributors &lt;ODbL&gt;</span>' in html
     assert 'class="credits"' not in write_report(tmp_path / "b", run).read_text(encoding="utf-8")
+
+
+def test_warnings_and_each_experts_consistency_are_shown(tmp_path, run):
+    """Group AHP weights list every expert's consistency ratio (CR > 0.10 flagged, Saaty's
+    rule); the run's warnings get their own section near the top."""
+    from dataclasses import replace
+
+    details = {
+        "kind": "group-ahp",
+        "experts": {"expert_a": {"cr": 0.0078, "consistent": True}, "expert_c": {"cr": 0.121, "consistent": False}},
+    }
+    warned = replace(run, weight_details=details, warnings=("expert_c.csv: consistency ratio 0.121 > 0.10",))
+    html = write_report(tmp_path / "a", warned).read_text(encoding="utf-8")
+    rows = re.findall(r'<table class="data" id="experts-table".*?<tbody>(.*?)</tbody>', html, re.S)[0]
+    assert '<td class="text">expert_a</td><td>0.0078</td><td class="text">yes</td>' in rows
+    assert '<td class="text bad">no: CR above 0.10, re-ask the judgements</td>' in rows
+    assert '<section id="sec-warnings">' in html and "<li>expert_c.csv: consistency ratio 0.121 &gt; 0.10</li>" in html
+    assert html.index("sec-warnings") < html.index('<section id="sec-map">')
+    plain = write_report(tmp_path / "b", run).read_text(encoding="utf-8")
+    assert "sec-warnings" not in plain and "experts-table" not in plain

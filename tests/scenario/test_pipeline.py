@@ -149,7 +149,7 @@ def test_run_scenario_raises_every_input_problem(tiny):
 
 def test_ratio_standards_per_region_follow_the_majority_kind():
     """A region's standard is its majority kind's; per-service values add up."""
-    from optimizer.pipeline import ratio_per_region
+    from optimizer.validate_scenario import ratio_per_region
 
     demand = pd.DataFrame(
         {
@@ -183,3 +183,17 @@ def test_ratio_standard_for_an_unknown_service_is_reported(cli, tmp_path):
     res = cli("validate", path)
     assert res.code == 2
     assert "key 'selection.ratio_standards': expected services among ['imaging', 'lab'], found ['dental']" in res.stderr
+
+
+def test_ratio_standards_appear_in_the_regions_table(tiny):
+    """With ``ratio_standards = {default = 40}`` (units per 100,000 people) region R1
+    (4,500 people) needs ceil(1.8) = 2 units and R2 (2,500 people) ceil(1.0) = 1; the
+    regions table states both and whether the selection meets them."""
+    DEMAND.assign(region=["R1", "R1", "R1", "R2"]).to_csv(tiny / "data" / "demand.csv", index=False)
+    UNITS.assign(region=["R1", "R1", "R1", "R2", "R1"]).to_csv(tiny / "data" / "units.csv", index=False)
+    run = run_scenario(load_scenario(write_scenario(tiny, scenario_text(40, "ratio_standards = { default = 40.0 }\n"))))
+    regions = run.regions
+    assert regions["units_required"].tolist() == [2, 1]
+    assert (regions["units_after"] >= regions["units_required"]).all() and regions["ratio_met"].tolist() == [True, True]
+    plain = run_scenario(load_scenario(write_scenario(tiny, scenario_text(40), name="plain.toml")))
+    assert "units_required" not in plain.regions.columns

@@ -22,11 +22,8 @@ from .conftest import DEMO, DEMO_DATA, run_cli, write_scenario
 # What issue 5 asks of each file (every unit: score, rank, eligible, selected, cost, region,
 # marginal coverage, why; every region before and after: population, units, units per
 # 100,000, covered share, accessibility, floor met).
-SELECTION_COLUMNS = "score rank eligible selected cost region marginal_coverage reason status".split()
-REGION_COLUMNS = (
-    "population units_before units_after units_per_100k_before units_per_100k_after covered_share_before "
-    "covered_share_after access_2sfca_before access_2sfca_after floor floor_met"
-).split()
+SELECTION_COLUMNS = ["score", "rank", "eligible", "selected", "cost", "region", "marginal_coverage", "reason", "status"]
+REGION_COLUMNS = ["population", "units_before", "units_after", "units_per_100k_before", "units_per_100k_after", "covered_share_before", "covered_share_after", "access_2sfca_before", "access_2sfca_after", "floor", "floor_met"]
 
 
 def haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:

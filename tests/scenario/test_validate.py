@@ -111,3 +111,13 @@ def test_every_missing_column_and_file_names_its_key(cli, tmp_path):
     for text in expected:
         assert sum(text in p for p in problems) == 1, (text, problems)
     assert len(problems) == len(expected)
+
+
+def test_a_shipped_scenario_by_name_and_an_unknown_name(cli, tmp_path, monkeypatch):
+    """``demo`` names the shipped demo from any folder; an unknown name says what is expected."""
+    monkeypatch.chdir(tmp_path)
+    res = cli("validate", "demo", "--json")
+    assert res.code == 0 and res.json()["units"] == 156
+    res = cli("validate", "nosuch")
+    assert res.code == 2
+    assert "expected a scenario TOML file, a folder holding scenario.toml or the name of a shipped scenario" in res.stderr

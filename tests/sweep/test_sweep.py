@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from optimizer.errors import InputError
-from optimizer.sweep import parse_budgets, parse_targets, sweep_inputs
+from optimizer.sweep import parse_budgets, parse_targets, sweep
 
 BUDGETS = [10_000, 25_000, 40_000, 55_000, 70_000]
 TARGETS = (0.8,)
@@ -29,7 +29,7 @@ TARGETS = (0.8,)
 
 @pytest.fixture(scope="module")
 def result(demo_inputs):
-    return sweep_inputs(demo_inputs, BUDGETS, targets=TARGETS)
+    return sweep(demo_inputs, BUDGETS, targets=TARGETS)
 
 
 def test_frontier_is_monotone_and_optimal(result):
@@ -94,11 +94,14 @@ def test_infeasible_budgets_are_reported_not_fatal(demo_inputs):
     keep = tuple(demo_inputs.problem.unit_ids[:3])
     keep_cost = float(demo_inputs.problem.cost[:3].sum())
     inputs = replace(demo_inputs, options=replace(demo_inputs.options, must_keep=keep))
-    res = sweep_inputs(inputs, [keep_cost / 2, 10_000, 20_000])
+    res = sweep(inputs, [keep_cost / 2, 10_000, 20_000])
     f = res.frontier
     assert f["status"].tolist() == ["infeasible", "optimal", "optimal"]
     assert pd.isna(f.loc[0, "units"]) and pd.isna(f.loc[1, "entering"])
     assert set(keep) <= set(res.selected.index[res.selected[1]])
+    # the infeasible budget says by how much the must-keep units exceed it
+    assert f"add at least {keep_cost - keep_cost / 2:,.2f} to the budget" in f.loc[0, "note"]
+    assert f.loc[1, "note"] == "" and f.loc[2, "note"] == ""
 
 
 @pytest.fixture(scope="module")
@@ -122,14 +125,14 @@ def _assert_same(a, b):
 
 def test_local_processes_give_identical_results(result, demo_inputs):
     seen = []
-    two = sweep_inputs(demo_inputs, BUDGETS, targets=TARGETS, workers=2, progress=lambda done, total: seen.append((done, total)))
+    two = sweep(demo_inputs, BUDGETS, targets=TARGETS, workers=2, progress=lambda done, total: seen.append((done, total)))
     _assert_same(result, two)
     assert two.executor == "2 local processes"
     assert seen[-1] == (len(BUDGETS) + 1, len(BUDGETS) + 1)
 
 
 def test_dask_cluster_gives_identical_results(result, demo_inputs, dask_cluster):
-    on_dask = sweep_inputs(demo_inputs, BUDGETS, targets=TARGETS, dask_address=dask_cluster.scheduler_address)
+    on_dask = sweep(demo_inputs, BUDGETS, targets=TARGETS, dask_address=dask_cluster.scheduler_address)
     _assert_same(result, on_dask)
     assert on_dask.executor.startswith("dask at tcp://")
 
@@ -148,11 +151,11 @@ def test_parse_budgets_and_targets():
 
 def test_bad_requests(demo_inputs):
     with pytest.raises(InputError, match="not both"):
-        sweep_inputs(demo_inputs, BUDGETS, workers=2, dask_address="tcp://127.0.0.1:1")
+        sweep(demo_inputs, BUDGETS, workers=2, dask_address="tcp://127.0.0.1:1")
     with pytest.raises(InputError, match="workers"):
-        sweep_inputs(demo_inputs, BUDGETS, workers=0)
+        sweep(demo_inputs, BUDGETS, workers=0)
     with pytest.raises(InputError, match="non-negative budget"):
-        sweep_inputs(demo_inputs, [-1.0, 5.0])
+        sweep(demo_inputs, [-1.0, 5.0])
 
 
 def test_unreachable_target_says_what_to_relax(demo_inputs):
@@ -160,7 +163,7 @@ def test_unreachable_target_says_what_to_relax(demo_inputs):
     note carries the solver's proof and the largest reachable share."""
     ids = demo_inputs.problem.unit_ids
     inputs = replace(demo_inputs, options=replace(demo_inputs.options, exclude=tuple(ids[5:])))
-    res = sweep_inputs(inputs, [50_000], targets=(0.99,))
+    res = sweep(inputs, [50_000], targets=(0.99,))
     t = res.targets.loc[0.99]
     assert t["status"] == "infeasible" and np.isnan(t["budget"]) and np.isnan(t["frontier_budget"])
     assert "target" in t["note"]
