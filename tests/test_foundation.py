@@ -87,3 +87,10 @@ def test_numpy_scalars_print_as_plain_values():
     df = pd.DataFrame({"population": [5, -3]})
     with pytest.raises(InputError, match=r"found -3$"):
         numeric_column(df, "population", minimum=0)
+
+
+def test_atomic_directory_unwritable_parent_is_a_user_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(InputError, match="cannot create the output folder"), atomic_directory(blocker / "run"):
+        pass
