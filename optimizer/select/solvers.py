@@ -336,6 +336,8 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
         obj = model.value(values)
         if best_bound is None or not math.isfinite(best_bound):
             best_bound = trivial_bound(model)
+        if status == "time_limit" and integral and sign * (best_bound - obj) < 1.0 - 1e-6:
+            status = "optimal"  # integer-valued objective: no better integer value remains
         gap = 0.0 if status == "optimal" else relative_gap(obj, best_bound)
         return SolveOutcome(status, values, obj, best_bound if status != "optimal" else obj, gap, "highs", raw, 0.0)
 
@@ -360,7 +362,7 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
     # HiGHS presolve does not always honour the time limit on large models: use it only
     # when reduced-cost fixing left a small MIP
     use_presolve = presolve or n_free <= PRESOLVE_MAX_FREE
-    out, _ = _run_highs(model_fixed, limit, gap_rel, incumbent, use_presolve, abs_gap=abs_gap)
+    out, _ = _run_highs(model_fixed, None if limit is None else 0.95 * limit, gap_rel, incumbent, use_presolve, abs_gap=abs_gap)
     if out.values is None:
         if incumbent is not None:
             return done(incumbent, "time_limit", bound, out.raw_status)
