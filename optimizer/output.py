@@ -74,7 +74,7 @@ def atomic_directory(target: str | Path, *, force: bool = False):
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     except OSError as exc:
-        raise InputError(f"cannot create the output folder: {exc.strerror or exc}", file=target) from None
+        raise InputError(f"could not write the output folder: {exc.strerror or exc}", file=target) from None
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private (0700); a result folder is not

@@ -92,5 +92,5 @@ def test_numpy_scalars_print_as_plain_values():
 def test_atomic_directory_unwritable_parent_is_a_user_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(InputError, match="cannot create the output folder"), atomic_directory(blocker / "run"):
+    with pytest.raises(InputError, match="could not write the output folder"), atomic_directory(blocker / "run"):
         pass
