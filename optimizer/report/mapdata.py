@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from optimizer.output import to_jsonable
 from optimizer.report.status import unit_status
 
 COORD_DECIMALS = 5
@@ -36,17 +37,9 @@ REGION_FIELDS = (
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-safe scalar (NaN, NA and inf become None)."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    return str(value) if not isinstance(value, int | str) else value
+    """A JSON-safe scalar (NaN, NA and inf become None; anything else unusual, text)."""
+    plain = to_jsonable(value)
+    return plain if plain is None or isinstance(plain, bool | int | float | str) else str(plain)
 
 
 def regions_geojson(geometry: gpd.GeoDataFrame | None, regions: pd.DataFrame) -> dict | None:
