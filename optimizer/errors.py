@@ -19,6 +19,8 @@ class InputError(OptimizerError, ValueError):
 
     >>> str(InputError("expected a number", file="units.csv", row=3, column="cost", found="abc"))
     "units.csv: row 3, column 'cost': expected a number, found 'abc'"
+    >>> str(InputError("expected a positive number", option="--budget", found=-1))
+    "option '--budget': expected a positive number, found -1"
     """
 
     def __init__(
@@ -29,16 +31,20 @@ class InputError(OptimizerError, ValueError):
         row: int | str | None = None,
         column: str | None = None,
         found: object = None,
+        option: str | None = None,
     ) -> None:
         self.message = message
         self.file = None if file is None else str(file)
         self.row = row
         self.column = column
         self.found = found
+        self.option = option
         super().__init__(self._format())
 
     def _format(self) -> str:
         where = []
+        if self.option is not None:
+            where.append(f"option {self.option!r}")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
@@ -63,7 +69,7 @@ class InputErrors(InputError):
         self.errors = list(errors)
         OptimizerError.__init__(self, self._format())
         self.message = self._format()
-        self.file = self.row = self.column = self.found = None
+        self.file = self.row = self.column = self.found = self.option = None
 
     def _format(self) -> str:
         n = len(self.errors)

@@ -136,7 +136,7 @@ def _with_key(exc: InputError, key: str, scenario_file: Path | None) -> InputErr
     if exc.message.startswith("key ") or (exc.file is not None and exc.row is not None):
         return exc  # already keyed, or a bad value in a data row (file, row and column say where)
     if exc.file is not None:
-        return InputError(f"key {key!r}: {exc.message}", file=exc.file, row=exc.row, column=exc.column, found=exc.found)
+        return InputError(f"key {key!r}: {exc.message}", file=exc.file, row=exc.row, column=exc.column, found=exc.found, option=exc.option)
     return InputError(f"key {key!r}: {exc.message}", file=scenario_file, row=exc.row, found=exc.found)
 
 

@@ -61,12 +61,12 @@ def _parse_reach(radius_km: float, by_kind: str | None, by_service: str | None) 
     (5.0, 40.0, 60.0, 8.0)
     """
     if not np.isfinite(radius_km) or radius_km < 0:
-        raise InputError("expected a reach >= 0 km", column="--radius-km", found=radius_km)
+        raise InputError("expected a reach >= 0 km", option="--radius-km", found=radius_km)
     per_service: dict[str, dict[str, float]] = {}
     for key, km in parse_pairs(by_service, option="--reach-by-service", expected="SERVICE=KM or SERVICE/KIND=KM").items():
         service, _, kind = (t.strip() for t in key.partition("/"))
         if not service:
-            raise InputError("expected SERVICE=KM or SERVICE/KIND=KM", column="--reach-by-service", found=key)
+            raise InputError("expected SERVICE=KM or SERVICE/KIND=KM", option="--reach-by-service", found=key)
         per_service.setdefault(service, {})[kind or "default"] = km
     by_kind_km = parse_pairs(by_kind, option="--reach-by-kind", expected="KIND=KM")
     return Reach(default=float(radius_km), by_kind=by_kind_km, by_service=per_service)
@@ -172,9 +172,9 @@ def access(
     """Coverage, units per 100,000, 2SFCA and E2SFCA accessibility per region."""
     check_reach_options(radius_km, distances, max_distance)
     if regions is not None and region_col is not None:
-        raise InputError("expected either --regions or --region-col, not both", column="--regions/--region-col")
+        raise InputError("expected either --regions or --region-col, not both", option="--regions/--region-col")
     if (reach_by_kind or reach_by_service) and distances is not None:
-        raise InputError("--reach-by-kind and --reach-by-service apply to --radius-km", column="--reach-by-kind")
+        raise InputError("--reach-by-kind and --reach-by-service apply to --radius-km", option="--reach-by-kind")
 
     unit_set = load_units(units, id_col=units_id)
     demand_set = load_demand(demand, id_col=demand_id, population_col=population_col, need_weights=parse_need_weights(need))

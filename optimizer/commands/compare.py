@@ -92,7 +92,7 @@ def compare_command(
     """Rank units with several methods; rank correlations; weight robustness (--samples, --thresholds)."""
     names = parse_columns_option(methods) or []
     if samples is not None and samples < 1:
-        raise InputError("expected --samples >= 1", column="samples", found=samples)
+        raise InputError("expected --samples >= 1", option="samples", found=samples)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         problem = load_problem(units, id_col=id_col, criteria=criteria, cost=cost, weights=weights, indicators=indicators)

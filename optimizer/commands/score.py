@@ -86,7 +86,7 @@ def about_file(problem: Problem) -> Iterator[None]:
     except InputError as exc:
         about_table = exc.row is not None or (exc.column is not None and exc.column in problem.table.columns)
         if exc.file is None and about_table and not hasattr(exc, "errors"):
-            raise InputError(exc.message, file=problem.path, row=exc.row, column=exc.column, found=exc.found) from None
+            raise InputError(exc.message, file=problem.path, row=exc.row, column=exc.column, found=exc.found, option=exc.option) from None
         raise
 
 
@@ -96,7 +96,7 @@ def parse_options(items: list[str] | None) -> dict[str, object]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InputError("expected --option KEY=VALUE", column="option", found=item)
+            raise InputError("expected --option KEY=VALUE", option="option", found=item)
         try:
             out[key.strip()] = float(value)
         except ValueError:

@@ -60,11 +60,11 @@ def select(
 ) -> None:
     """Choose the units to contract: budgeted maximal coverage, exact (MILP) by default."""
     if (radius_km is None) == (distances is None):
-        raise InputError("expected exactly one of --radius-km or --distances", column="--radius-km/--distances")
+        raise InputError("expected exactly one of --radius-km or --distances", option="--radius-km/--distances")
     if distances is not None and max_distance is None:
-        raise InputError("expected --max-distance with --distances (in the travel table's unit)", column="--max-distance")
+        raise InputError("expected --max-distance with --distances (in the travel table's unit)", option="--max-distance")
     if distances is None and max_distance is not None:
-        raise InputError("--max-distance applies to --distances; use --radius-km for great-circle reach", column="--max-distance")
+        raise InputError("--max-distance applies to --distances; use --radius-km for great-circle reach", option="--max-distance")
     if (floor is not None or ratio is not None) and region_col is None:
         region_col = "region"
     unit_set = load_units(units, id_col=unit_id)

@@ -253,14 +253,14 @@ def check_reach_options(radius_km: float | None, distances: object, max_distance
     >>> check_reach_options(10.0, None, None)
     >>> check_reach_options(None, "od.csv", None)
     Traceback (most recent call last):
-    optimizer.errors.InputError: column '--max-distance': expected --max-distance with --distances (in the travel table's unit)
+    optimizer.errors.InputError: option '--max-distance': expected --max-distance with --distances (in the travel table's unit)
     """
     if (radius_km is None) == (distances is None):
-        raise InputError("expected exactly one of --radius-km or --distances", column="--radius-km/--distances")
+        raise InputError("expected exactly one of --radius-km or --distances", option="--radius-km/--distances")
     if distances is not None and max_distance is None:
-        raise InputError("expected --max-distance with --distances (in the travel table's unit)", column="--max-distance")
+        raise InputError("expected --max-distance with --distances (in the travel table's unit)", option="--max-distance")
     if distances is None and max_distance is not None:
-        raise InputError("--max-distance applies to --distances; use --radius-km for great-circle reach", column="--max-distance")
+        raise InputError("--max-distance applies to --distances; use --radius-km for great-circle reach", option="--max-distance")
 
 
 def coverage_within(

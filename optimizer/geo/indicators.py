@@ -73,23 +73,23 @@ class Decay:
         name, sep, rest = raw.partition(":")
         name = name.strip().lower()
         if not sep or name not in ("step", "gaussian"):
-            raise InputError("expected a decay 'step:D1=W1,D2=W2,...' or 'gaussian:SIGMA'", column="--decay", found=raw)
+            raise InputError("expected a decay 'step:D1=W1,D2=W2,...' or 'gaussian:SIGMA'", option="--decay", found=raw)
         from optimizer.geo.io import parse_pairs, to_number
 
         if name == "gaussian":
             sigma = to_number(rest)
             if not math.isfinite(sigma) or sigma <= 0:
-                raise InputError("expected a positive sigma in 'gaussian:SIGMA'", column="--decay", found=raw)
+                raise InputError("expected a positive sigma in 'gaussian:SIGMA'", option="--decay", found=raw)
             return cls(kind="gaussian", sigma=sigma)
         steps = []
         for d, w in parse_pairs(rest, option="--decay", expected="step DISTANCE=WEIGHT").items():
             dv = to_number(d)
             if not math.isfinite(dv) or dv < 0:
-                raise InputError("expected a step distance (a number >= 0)", column="--decay", found=d)
+                raise InputError("expected a step distance (a number >= 0)", option="--decay", found=d)
             steps.append((dv, w))
         steps.sort()
         if not steps or len({d for d, _ in steps}) != len(steps):
-            raise InputError("expected at least one step and distinct step distances", column="--decay", found=raw)
+            raise InputError("expected at least one step and distinct step distances", option="--decay", found=raw)
         return cls(kind="step", steps=tuple(steps))
 
     def weights(self, distance: np.ndarray) -> np.ndarray:

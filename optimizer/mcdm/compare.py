@@ -124,13 +124,13 @@ def compare_methods(
     """
     names = [resolve_method(m_).name for m_ in methods]
     if not names:
-        raise InputError("expected at least one method to compare", column="methods")
+        raise InputError("expected at least one method to compare", option="methods")
     if len(set(names)) != len(names):
-        raise InputError("expected each method once", column="methods", found=list(methods))
+        raise InputError("expected each method once", option="methods", found=list(methods))
     options = dict(options or {})
     unknown = [k for k in options if resolve_method(k).name not in names]
     if unknown:
-        raise InputError("expected options only for the compared methods", column="options", found=unknown[0])
+        raise InputError("expected options only for the compared methods", option="options", found=unknown[0])
     options = {resolve_method(k).name: v for k, v in options.items()}
     cost = tuple(cost)
     results = {

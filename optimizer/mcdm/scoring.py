@@ -142,7 +142,7 @@ def _aggregated_dimensions(df: pd.DataFrame, indicators: Mapping[str, str], path
     try:
         out = aggregate_indicators(df, dict(indicators))
     except InputError as exc:
-        raise InputError(exc.message, file=path, row=exc.row, column=exc.column, found=exc.found) from None
+        raise InputError(exc.message, file=path, row=exc.row, column=exc.column, found=exc.found, option=exc.option) from None
     catalog = load_catalog()
     for dim in out.columns:
         if dim in df.columns:
@@ -221,7 +221,7 @@ def resolve_method(name: str) -> m.MethodSpec:
     key = str(name).strip().lower()
     key = m.ALIASES.get(key, key)
     if key not in m.SPECS:
-        raise InputError(f"unknown method; expected one of {', '.join(METHODS)}", column="method", found=name)
+        raise InputError(f"unknown method; expected one of {', '.join(METHODS)}", option="method", found=name)
     return m.SPECS[key]
 
 
@@ -368,12 +368,12 @@ def _resolve_normalization(spec: m.MethodSpec, normalization: str | None) -> str
             return key
         raise InputError(
             f"{spec.name} uses its own normalization ({spec.default_normalization}); expected no --normalization",
-            column="normalization",
+            option="normalization",
             found=normalization,
         )
     if key not in spec.normalizations:
         raise InputError(f"unknown normalization for {spec.name}; expected one of {', '.join(spec.normalizations)}",
-                         column="normalization", found=normalization)
+                         option="normalization", found=normalization)
     return key
 
 

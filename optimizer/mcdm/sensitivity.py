@@ -115,9 +115,9 @@ def rank_acceptability(
     try:
         concentration = float(concentration)
     except (TypeError, ValueError):
-        raise InputError("expected a positive number", column="concentration", found=concentration) from None
+        raise InputError("expected a positive number", option="concentration", found=concentration) from None
     if not np.isfinite(concentration) or concentration <= 0:
-        raise InputError("expected a positive, finite number", column="concentration", found=concentration)
+        raise InputError("expected a positive, finite number", option="concentration", found=concentration)
     n, m = prep.x.shape
     draws = draw_weights(prep.w, samples, concentration, seed)
     counts = np.zeros(n * n, dtype=np.int64)
@@ -193,7 +193,7 @@ def weight_thresholds(
     prep = prepare(table, weights, **scoring)
     top_k = _check_int("top_k", top_k, 1)
     if top_k >= len(prep.ids):
-        raise InputError(f"expected top_k smaller than the number of units ({len(prep.ids)})", column="top_k", found=top_k)
+        raise InputError(f"expected top_k smaller than the number of units ({len(prep.ids)})", option="top_k", found=top_k)
     base_ranks = rank_min(prep.evaluate(prep.w), prep.spec.higher_is_better)
     base_top = base_ranks <= top_k
     rows = []
