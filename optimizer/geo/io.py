@@ -352,7 +352,7 @@ def parse_pairs(text: str | None, *, option: str, expected: str) -> dict[str, fl
         name, sep, value = (t.strip() for t in part.partition("="))
         number = to_number(value)
         if not sep or not name or not np.isfinite(number) or number < 0 or name in out:
-            raise InputError(f"expected {expected} pairs separated by commas, each number >= 0 and each name once", column=option, found=part)
+            raise InputError(f"expected {expected} pairs separated by commas, each number >= 0 and each name once", option=option, found=part)
         out[name] = number
     return out
 

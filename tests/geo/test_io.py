@@ -184,5 +184,5 @@ def test_parse_pairs_rejects_duplicates_and_bad_numbers():
 
     assert parse_pairs("a=1, b = 2.5", option="--x", expected="N=V") == {"a": 1.0, "b": 2.5}
     for bad in ("a=1,a=2", "a", "a=-1", "=3", "a=inf", "a=x"):
-        with pytest.raises(InputError, match=r"column '--x': expected N=V pairs"):
+        with pytest.raises(InputError, match=r"option '--x': expected N=V pairs"):
             parse_pairs(bad, option="--x", expected="N=V")
