@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer.errors import InfeasibleError, InputError
-from optimizer.geo.coverage import coverage_from_table, coverage_within
+from optimizer.geo.coverage import check_reach_options, coverage_from_table, coverage_within
 from optimizer.geo.io import load_demand, load_units, parse_need_weights, region_column
 from optimizer.output import atomic_directory, emit_json, write_json
 from optimizer.select import SelectionResult, build_problem, solve
@@ -59,12 +59,7 @@ def select(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on standard output.")] = False,
 ) -> None:
     """Choose the units to contract: budgeted maximal coverage, exact (MILP) by default."""
-    if (radius_km is None) == (distances is None):
-        raise InputError("expected exactly one of --radius-km or --distances", option="--radius-km/--distances")
-    if distances is not None and max_distance is None:
-        raise InputError("expected --max-distance with --distances (in the travel table's unit)", option="--max-distance")
-    if distances is None and max_distance is not None:
-        raise InputError("--max-distance applies to --distances; use --radius-km for great-circle reach", option="--max-distance")
+    check_reach_options(radius_km, distances, max_distance)
     if (floor is not None or ratio is not None) and region_col is None:
         region_col = "region"
     unit_set = load_units(units, id_col=unit_id)

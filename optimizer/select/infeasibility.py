@@ -20,8 +20,12 @@ Two steps, both reported as an ``explanation`` dict in plain words:
      points for floors and the target (``sum_g d_g / P_g``) and in units for ratios;
    * must-keep units: minimise the number of must-keep units dropped.
 
-   Each feasible option is reported; the primary one is the smallest relative change
-   (extra budget / budget, shortfall in share points, dropped / must-keep units).
+   Each feasible option is an alternative (any one of them is enough): ``options`` lists
+   them all, smallest relative change first (extra budget / budget, shortfall in share
+   points, dropped / must-keep units), ``relax`` says them all in one sentence ("A; or
+   B; or C") and ``constraint`` names the first. Cheap proofs list their alternatives
+   the same way when there are several (must-keep units over the budget: add budget or
+   drop must-keep units).
 """
 
 from __future__ import annotations
@@ -52,13 +56,30 @@ def cheap_proofs(problem: SelectionProblem, spec: ModelSpec, eligible: np.ndarra
         }
     keep_cost = float(problem.cost[must_keep].sum())
     if spec.budget is not None and keep_cost > spec.budget + 1e-9:
-        return {
+        add = {
             "constraint": "budget",
-            "proof": "the must-keep units alone cost more than the budget",
-            "relax": f"add at least {keep_cost - spec.budget:,.2f} to the budget (must-keep units cost {keep_cost:,.2f}, budget {spec.budget:,.2f}) or drop must-keep units",
-            "budget_needed": keep_cost,
-            "must_keep_cost": keep_cost,
+            "relax": f"add at least {keep_cost - spec.budget:,.2f} to the budget (must-keep units cost {keep_cost:,.2f}, budget {spec.budget:,.2f})",
+            "extra_budget": keep_cost - spec.budget,
         }
+        # fewest must-keep units to drop: the most expensive first (exact for the count)
+        keep_pos = np.flatnonzero(must_keep)
+        order = keep_pos[np.argsort(-problem.cost[keep_pos], kind="stable")]
+        n_drop = int(np.searchsorted(np.cumsum(problem.cost[order]), keep_cost - spec.budget - 1e-9, side="left")) + 1
+        names = list(ids[order[:n_drop]])
+        drop = {
+            "constraint": "must_keep",
+            "relax": f"drop {n_drop} must-keep unit{'s' if n_drop > 1 else ''} (at least; e.g. the most expensive: {', '.join(names)})",
+            "units": names,
+        }
+        return _with_options(
+            {
+                "constraint": "budget",
+                "proof": "the must-keep units alone cost more than the budget",
+                "budget_needed": keep_cost,
+                "must_keep_cost": keep_cost,
+            },
+            [add, drop],
+        )
     if spec.ratio_units is not None:
         extra_cost = 0.0
         for g in np.flatnonzero(spec.ratio_units > 0):
@@ -79,12 +100,18 @@ def cheap_proofs(problem: SelectionProblem, spec: ModelSpec, eligible: np.ndarra
             extra_cost += float(free[: max(0, need - kept)].sum())
         if spec.budget is not None and keep_cost + extra_cost > spec.budget + 1e-9:
             total = keep_cost + extra_cost
-            return {
-                "constraint": "budget",
-                "proof": "the cheapest units meeting the ratio standards plus the must-keep units cost more than the budget",
-                "relax": f"add at least {total - spec.budget:,.2f} to the budget (ratio standards need at least {total:,.2f}) or lower the ratio standards",
-                "budget_needed": total,
-            }
+            return _with_options(
+                {
+                    "constraint": "budget",
+                    "proof": "the cheapest units meeting the ratio standards plus the must-keep units cost more than the budget",
+                    "budget_needed": total,
+                },
+                [
+                    {"constraint": "budget", "relax": f"add at least {total - spec.budget:,.2f} to the budget (ratio standards need at least {total:,.2f})", "extra_budget": total - spec.budget},
+                    {"constraint": "ratio", "relax": "lower the ratio standards"},
+                    *([{"constraint": "must_keep", "relax": "drop must-keep units"}] if must_keep.any() else []),
+                ],
+            )
     floors = spec.floors if spec.floors is not None else np.full(len(problem.regions), np.nan)
     if spec.target is not None or not np.isnan(floors).all():
         reach = reachable_by_region(problem, eligible)
@@ -112,6 +139,16 @@ def cheap_proofs(problem: SelectionProblem, spec: ModelSpec, eligible: np.ndarra
                     "max_share": float(share),
                 }
     return None
+
+
+def _with_options(head: dict, options: list[dict]) -> dict:
+    """``head`` plus every alternative relaxation: ``options`` (smallest first) and a
+    ``relax`` sentence listing them all ("A; or B; or C")."""
+    out = dict(head)
+    out.setdefault("constraint", options[0]["constraint"])
+    out["relax"] = "; or ".join(o["relax"] for o in options)
+    out["options"] = options
+    return out
 
 
 def _covered_weighted(problem: SelectionProblem, selected: np.ndarray) -> np.ndarray:
@@ -252,8 +289,7 @@ def explain(
             "proof": "elastic models",
         }
     options.sort(key=lambda o: o["size"])
-    primary = dict(options[0])
-    primary["proof"] = "elastic model (smallest relaxation of one family of constraints)"
-    primary["options"] = [{k: v for k, v in o.items() if k != "size"} for o in options]
-    primary.pop("size", None)
-    return primary
+    listed = [{k: v for k, v in o.items() if k != "size"} for o in options]
+    primary = {k: v for k, v in options[0].items() if k != "size"}
+    primary["proof"] = "elastic models (smallest relaxation of each family of constraints; any one of them is enough)"
+    return _with_options(primary, listed)

@@ -8,13 +8,24 @@ Each reduction keeps at least one optimal solution of every stage it is used for
   the quality objective a better unit could still raise their score, and with capacities
   the must-keep unit may be full).
 * **Empty rows** (no eligible unit in reach, or zero weight) cannot change anything.
+* **Units that reach nothing** (no active row) are dropped unless *protected*.
 * **Dominated units.** Unit ``j`` is dominated by ``k`` when ``k`` reaches every row
-  ``j`` reaches, costs no more, and (when scores matter) scores no lower (and, with ratio
-  standards, lies in the same region). Replacing ``j`` by ``k`` (or dropping ``j`` if
-  ``k`` is already chosen) never lowers coverage or quality and never raises cost, so an
-  optimum without ``j`` exists. Ties (same reach, cost and score) keep the first unit.
-  Not used with a "maximise total score" stage (two units score more than one) nor
-  with capacities (two units serve more than one).
+  ``j`` reaches, costs no more, and (when scores matter) scores no lower. Replacing ``j``
+  by ``k`` (or dropping ``j`` if ``k`` is already chosen) never lowers coverage or
+  quality and never raises cost, so an optimum without ``j`` exists -- *provided no
+  other constraint counts or values ``j`` itself*. Ties (same reach, cost and score)
+  keep the first unit.
+
+  **Protected units** are the ones some constraint or stage counts or values on their
+  own, so neither of the two arguments above holds for them; they are never dropped:
+
+  - units of a region with a ratio standard (``ratio[g]`` counts units: when ``k`` is
+    already chosen, dropping ``j`` loses one unit of the count);
+  - every unit when a "maximise total score" stage follows (two units score more than
+    one, and a unit reaching nobody new can still raise the total score).
+
+  Not used with capacities (two units serve more than one). Must-keep units are never
+  dropped; a unit dominated by a must-keep unit is.
 * **Merging again.** After units are removed, rows whose reaching sets became equal are
   merged (within region and service).
 """
@@ -78,13 +89,17 @@ def reduce_problem(
     drop_kept_rows: bool,
     dominate: bool,
     score_matters: bool,
-    same_region: bool,
-    keep_empty_units: bool,
+    protected: np.ndarray | None = None,
 ) -> Reduction:
-    """Apply the reductions listed in the module docstring."""
+    """Apply the reductions listed in the module docstring.
+
+    ``protected`` (bool over all problem units, optional) marks the units that must stay
+    model columns whatever they reach (see "Protected units").
+    """
     cols = np.flatnonzero(eligible)
     sub = sp.csr_array(rows.matrix[:, cols]) if len(cols) < rows.matrix.shape[1] else rows.matrix
     keep_local = must_keep[cols]
+    stay = keep_local if protected is None else keep_local | protected[cols]
     n_regions = len(problem.regions)
     base_by_region = np.zeros(n_regions)
     base_pop = base_need = 0.0
@@ -102,12 +117,10 @@ def reduce_problem(
     deg_units = np.bincount(sub.indices, minlength=len(cols))
     dropped = np.zeros(len(cols), dtype=bool)
     dominated_by: dict[int, int] = {}
-    if not keep_empty_units:
-        dropped |= (deg_units == 0) & ~keep_local
-    if dominate and sub.nnz and int((np.diff(sub.indptr).astype(np.int64) ** 2).sum()) <= DOMINANCE_WORK_LIMIT:
+    dropped |= (deg_units == 0) & ~stay
+    if dominate and not stay.all() and sub.nnz and int((np.diff(sub.indptr).astype(np.int64) ** 2).sum()) <= DOMINANCE_WORK_LIMIT:
         score = problem.score[cols] if (score_matters and problem.score is not None) else None
-        region = problem.unit_region[cols] if same_region else None
-        dom = _dominated(sub, problem.cost[cols], score, region, keep_local)
+        dom = _dominated(sub, problem.cost[cols], score, stay)
         for j, k in dom.items():
             if not dropped[j]:
                 dropped[j] = True
@@ -150,18 +163,20 @@ def _dominated(
     matrix: sp.csr_array,
     cost: np.ndarray,
     score: np.ndarray | None,
-    region: np.ndarray | None,
     fixed: np.ndarray,
 ) -> dict[int, int]:
     """Map each dominated column j to one column k that dominates it.
 
     ``k`` dominates ``j`` when rows(j) is a subset of rows(k) (``(M^T M)[j, k] == deg(j)``),
-    ``cost[k] <= cost[j]``, ``score[k] >= score[j]``, same region, ``j`` not fixed, and
-    ``k`` is strictly better somewhere or has the lower position (ties keep the first).
+    ``cost[k] <= cost[j]``, ``score[k] >= score[j]``, ``j`` not fixed (must-keep or
+    protected), and ``k`` is strictly better somewhere or has the lower position (ties
+    keep the first).
 
     >>> m = sp.csr_array(np.array([[1, 1, 0], [0, 1, 1], [0, 1, 0]], dtype=bool))
-    >>> _dominated(m, np.array([2.0, 1.0, 1.0]), None, None, np.zeros(3, bool))
+    >>> _dominated(m, np.array([2.0, 1.0, 1.0]), None, np.zeros(3, bool))
     {0: 1, 2: 1}
+    >>> _dominated(m, np.array([2.0, 1.0, 1.0]), None, np.array([True, False, False]))
+    {2: 1}
     """
     a = sp.csc_array(matrix, dtype=np.int32)
     deg = np.diff(a.indptr)
@@ -172,8 +187,6 @@ def _dominated(
     if score is not None:
         ok &= score[k] >= score[j]
         strict |= score[k] > score[j]
-    if region is not None:
-        ok &= region[k] == region[j]
     ok &= strict
     out: dict[int, int] = {}
     for a_j, a_k in zip(j[ok].tolist(), k[ok].tolist(), strict=True):

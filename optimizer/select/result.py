@@ -166,7 +166,7 @@ def assemble(
 
     by_region = _by_region(problem, selected, covered_pop_point, floors, ratio_units)
     by_service = _by_service(problem, selected, covered)
-    units = _units(problem, selected, hits, eligible, must_keep, excluded, dominated_by, budget, total_cost)
+    units = _units(problem, selected, hits, eligible, must_keep, excluded, dominated_by, budget, total_cost, proven=status == "optimal")
     return SelectionResult(
         status=status,
         objective_mode=objective_mode,
@@ -237,7 +237,7 @@ def _by_service(problem, selected, covered) -> pd.DataFrame:
     )
 
 
-def _units(problem, selected, hits, eligible, must_keep, excluded, dominated_by, budget, total_cost) -> pd.DataFrame:
+def _units(problem, selected, hits, eligible, must_keep, excluded, dominated_by, budget, total_cost, *, proven: bool) -> pd.DataFrame:
     m = problem.coverage.matrix
     weighted = sp.csr_array((np.ones(m.nnz), m.indices, m.indptr), shape=m.shape)
     marginal = np.zeros(problem.n_units)
@@ -252,6 +252,7 @@ def _units(problem, selected, hits, eligible, must_keep, excluded, dominated_by,
     with np.errstate(divide="ignore", invalid="ignore"):
         per_person = np.where(contribution > 0, problem.cost / contribution, np.nan)
     left = None if budget is None else budget - total_cost
+    free_budget = None if budget is None else budget - float(problem.cost[must_keep].sum())
     ids = problem.unit_ids
     reasons = []
     for j in range(problem.n_units):
@@ -266,7 +267,9 @@ def _units(problem, selected, hits, eligible, must_keep, excluded, dominated_by,
                 would_add[j],
                 problem.cost[j],
                 left,
+                free_budget,
                 None if j not in dominated_by else ids[dominated_by[j]],
+                proven,
             )
         )
     frame = pd.DataFrame(
@@ -288,7 +291,14 @@ def _units(problem, selected, hits, eligible, must_keep, excluded, dominated_by,
     return frame[UNIT_COLUMNS]
 
 
-def _reason(j, selected, eligible, must_keep, excluded, marginal, would_add, cost, left, dominator) -> str:
+def _reason(j, selected, eligible, must_keep, excluded, marginal, would_add, cost, left, free_budget, dominator, proven) -> str:
+    """Why unit ``j`` is selected or not, in plain words.
+
+    "not affordable" only when the unit costs more than the whole budget minus the
+    must-keep units (``free_budget``): no swap could bring it in. A unit that fits the
+    budget but not the money left over could enter only in place of chosen units; when
+    the selection is ``proven`` optimal, no such swap covers more.
+    """
     if selected:
         if must_keep:
             return "selected: must keep"
@@ -301,8 +311,14 @@ def _reason(j, selected, eligible, must_keep, excluded, marginal, would_add, cos
         return "not selected: score below the minimum"
     if would_add <= 0:
         return "not selected: adds nothing new (everyone it reaches is already covered)"
-    if left is not None and cost > left + 1e-9:
-        return f"not selected: not affordable (costs {cost:,.2f}, {max(left, 0.0):,.2f} of the budget left); would add {would_add:,.0f} people"
+    per_person = f"would add {would_add:,.0f} people at {cost / would_add:,.2f} per person"
+    if free_budget is not None and cost > free_budget + 1e-9:
+        return f"not selected: not affordable (costs {cost:,.2f}, more than the {max(free_budget, 0.0):,.2f} of the budget not taken by must-keep units); {per_person}"
     if dominator is not None:
         return f"not selected: dominated by unit {dominator} (reaches everyone it reaches, costs no more)"
-    return f"not selected: less cost-effective than the chosen set; would add {would_add:,.0f} people at {cost / would_add:,.2f} per person"
+    if left is not None and cost > left + 1e-9:
+        return (
+            f"not selected: the budget is spent on the chosen units ({max(left, 0.0):,.2f} left); "
+            f"it fits only in place of some of them{', and no such swap covers more' if proven else ''}; {per_person}"
+        )
+    return f"not selected: less cost-effective than the chosen set; {per_person}"

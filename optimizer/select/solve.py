@@ -208,20 +208,46 @@ def validate_options(problem: SelectionProblem, o: SelectionOptions) -> tuple[Mo
     return spec, eligible, must_keep, excluded
 
 
-def _reduction(problem, spec, eligible, must_keep, *, dominate: bool, keep_rows: bool = False) -> Reduction:
-    ratio = spec.ratio_units is not None and bool((spec.ratio_units > 0).any())
+def _reduction(
+    problem, spec, eligible, must_keep, *, dominate: bool, keep_rows: bool = False, score_stage: bool = False, cache: bool = True
+) -> Reduction:
+    """The (cached) reduction for these options; ``score_stage``: a "maximise total
+    score" stage will run on it, so every unit is protected (see :mod:`.reduce`)."""
+    protected = np.zeros(problem.n_units, dtype=bool)
+    if score_stage:
+        protected[:] = True
+    elif spec.ratio_units is not None:
+        counted = np.append(spec.ratio_units > 0, False)  # region -1 (none) is never counted
+        protected = counted[problem.unit_region]
     flags = dict(
         drop_kept_rows=not (keep_rows or spec.capacity or spec.objective == "quality-coverage"),
         dominate=dominate and not spec.capacity,
         score_matters=spec.objective == "quality-coverage",
-        same_region=ratio,
-        keep_empty_units=ratio,
     )
-    key = ("reduction", spec.capacity, eligible.tobytes(), must_keep.tobytes(), tuple(sorted(flags.items())))
-    cache = problem._cache
-    if key not in cache:
-        cache[key] = reduce_problem(problem, problem.rows_for(capacity=spec.capacity), eligible, must_keep, **flags)
-    return cache[key]
+    if not cache:
+        return reduce_problem(problem, problem.rows_for(capacity=spec.capacity), eligible, must_keep, protected=protected, **flags)
+    key = ("reduction", spec.capacity, eligible.tobytes(), must_keep.tobytes(), protected.tobytes(), tuple(sorted(flags.items())))
+    store = problem._cache
+    if key not in store:
+        store[key] = reduce_problem(problem, problem.rows_for(capacity=spec.capacity), eligible, must_keep, protected=protected, **flags)
+    return store[key]
+
+
+def _compactor(problem, spec, must_keep, model: LinearModel):
+    """``compact(lower_x, upper_x)`` for :func:`~optimizer.select.solvers.solve_model`:
+    the stage-1 model of the same options with the units fixed at 0 made ineligible and
+    those fixed at 1 made must-keep, reduced again (rows they cover become constants,
+    rows merged, dominance among the units left). Exact for the fixed problem: the
+    reductions are, and the fixings are the solver's own."""
+
+    def compact(lower_x: np.ndarray, upper_x: np.ndarray) -> LinearModel:
+        eligible = np.zeros(problem.n_units, dtype=bool)
+        eligible[model.units[upper_x > 0.5]] = True
+        keep = must_keep.copy()
+        keep[model.units[lower_x > 0.5]] = True
+        return build_model(problem, _reduction(problem, spec, eligible, keep, dominate=True, cache=False), spec)[0]
+
+    return compact
 
 
 def _model(problem, red: Reduction, spec: ModelSpec) -> tuple[LinearModel, np.ndarray]:
@@ -347,7 +373,8 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
         )
 
     start = greedy_local.astype(float) if greedy_local is not None else None
-    out = solve_model(model, solver=o.solver, time_limit=remaining(), gap_rel=o.gap_rel, start=start, presolve=o.presolve)
+    compact = None if spec.capacity else _compactor(problem, spec, must_keep, model)
+    out = solve_model(model, solver=o.solver, time_limit=remaining(), gap_rel=o.gap_rel, start=start, presolve=o.presolve, compact=compact)
     stages = {plan[0][0]: _stage_info(out)}
     if out.status == "infeasible":
         def build(relax_must_keep: bool) -> LinearModel:
@@ -423,7 +450,7 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
 def _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_obj, first, selected, objective, stages, remaining) -> str:
     """Run stages 2.. in place (``selected``, ``objective`` and ``stages`` are updated)."""
     if any(name == "score" for name, _ in plan[1:]):
-        red = _reduction(problem, spec, eligible, must_keep, dominate=False)
+        red = _reduction(problem, spec, eligible, must_keep, dominate=False, score_stage=True)
         model, need_obj = _model(problem, red, spec)
     exprs = stage_expressions(problem, model, need_obj)
     exprs["coverage"] = exprs["need"]

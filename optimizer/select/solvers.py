@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import highspy
@@ -91,6 +92,12 @@ NEIGHBOURHOOD = 60
 with the smallest reduced costs: the likeliest to change)."""
 
 
+SUB_MIPS = (NEIGHBOURHOOD,)
+"""Incumbent searches: units freed besides the LP's fractional ones, one sub-MIP per
+entry (measured on the benchmark's M instance: one search with the neighbourhood beat
+a fractional-only search followed by the neighbourhood, and a third, wider one)."""
+
+
 class SolverError(OptimizerError):
     """The solver failed (not a limit, not infeasibility): a bug or a broken install."""
 
@@ -146,16 +153,20 @@ def solve_model(
     gap_rel: float = 0.0,
     start: np.ndarray | None = None,
     presolve: bool = False,
+    compact: Callable[[np.ndarray, np.ndarray], LinearModel] | None = None,
 ) -> SolveOutcome:
     """Solve ``model`` and map the solver status through the policy above.
 
     ``start`` is a value for the first ``model.n_x`` columns (the units), used as a warm
-    start when the solver accepts one.
+    start when the solver accepts one. ``compact(lower_x, upper_x)`` (HiGHS only,
+    optional) rebuilds the model with the units fixed by those bounds taken out (fixed
+    at 1: must-keep, their rows constants; at 0: removed) and the reductions applied
+    again; it must be exact for the fixed problem (see :func:`_solve_highs`).
     """
     key = check_solver(solver)
     t0 = time.perf_counter()
     if key == "highs":
-        out = _solve_highs(model, time_limit, gap_rel, start, presolve)
+        out = _solve_highs(model, time_limit, gap_rel, start, presolve, compact)
     else:
         out = _solve_pulp(model, key, time_limit, gap_rel, start)
     return SolveOutcome(**{**out.__dict__, "seconds": time.perf_counter() - t0})
@@ -260,7 +271,34 @@ def integral_objective(model: LinearModel) -> bool:
     return bool(np.all((continuous >= model.n_x) & (continuous < model.n_x + n_ind)))
 
 
-def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
+def _run_fixed(model, lower, upper, compact, time_limit, gap_rel, incumbent, presolve, abs_gap) -> SolveOutcome:
+    """Solve ``model`` with its unit columns restricted to ``[lower, upper]``.
+
+    With ``compact``, the restricted problem is rebuilt small (fixed units out, rows they
+    cover made constants, rows merged again, dominance on what is left) and solved
+    instead; its solution is mapped back to ``model``'s columns and checked against the
+    full model (a compact model that disagrees is not trusted: the plain restricted
+    model is solved instead). The bound is the compact model's, valid for the
+    restricted problem because the compact model is an exact reformulation of it.
+    """
+    n = model.n_x
+    if compact is not None:
+        sub = compact(lower[:n], upper[:n])
+        start = None
+        if incumbent is not None:
+            start = sub.start_vector(np.isin(sub.units, model.units[incumbent[:n] > 0.5]).astype(float))
+        out, _ = _run_highs(sub, time_limit, gap_rel, start, presolve, abs_gap=abs_gap)
+        if out.values is None:
+            return out
+        full = model.start_vector(np.isin(model.units, sub.units[out.values[: sub.n_x] > 0.5]).astype(float))
+        value = model.value(full)
+        if _feasible(model, full) and abs(value - out.objective) <= 1e-6 * max(1.0, abs(value)):
+            return replace(out, values=full, objective=value)
+    restricted = replace(model, col_lower=lower, col_upper=upper)
+    return _run_highs(restricted, time_limit, gap_rel, incumbent, presolve, abs_gap=abs_gap)[0]
+
+
+def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> SolveOutcome:
     """LP first, then a MIP on what the LP leaves open (exact).
 
     1. Solve the LP relaxation (primal simplex): its value is a valid bound.
@@ -272,6 +310,12 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
        exceeds the gap ``bound - incumbent`` cannot move in any better solution; it is
        fixed, and HiGHS solves the remaining MIP from the incumbent. Both bounds hold for
        the original model, so the reported gap is a proven one.
+
+    With ``compact``, the sub-MIPs of step 2 and the MIP of step 4 are solved on the
+    compacted restricted model (:func:`_run_fixed`): the fixed units leave the model,
+    the rows they cover become constants and the rows are merged again, so the MIP that
+    HiGHS branches on is several times smaller (measured 6x fewer rows, 10x fewer
+    nonzeros on the benchmark's M instance).
     """
     if not model.integer.any():
         return _run_highs(model, time_limit, gap_rel, None, presolve)[0]
@@ -317,18 +361,23 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
             incumbent = _better(model, incumbent, candidate, sign)
     else:
         order = np.argsort(np.abs(duals) + np.where(is_int, 0.0, np.inf), kind="stable")
-        for extra in (0, NEIGHBOURHOOD):
+        for extra in SUB_MIPS:
             free = frac.copy()
             free[order[: int(frac.sum()) + extra]] = True
             free &= is_int
-            sub = replace(
-                model,
-                col_lower=np.where(is_int & ~free, np.round(x_lp), model.col_lower),
-                col_upper=np.where(is_int & ~free, np.round(x_lp), model.col_upper),
-            )
             limit = left()
             cap = max(2.0, 5.0 * (time.perf_counter() - t0))
-            sub_out, _ = _run_highs(sub, cap if limit is None else min(cap, 0.25 * limit), gap_rel, None, True, abs_gap=abs_gap)
+            sub_out = _run_fixed(
+                model,
+                np.where(is_int & ~free, np.round(x_lp), model.col_lower),
+                np.where(is_int & ~free, np.round(x_lp), model.col_upper),
+                compact,
+                cap if limit is None else min(cap, 0.25 * limit),
+                gap_rel,
+                None,
+                True,
+                abs_gap,
+            )
             if sub_out.values is not None and _feasible(model, sub_out.values):
                 incumbent = _better(model, incumbent, sub_out.values, sign)
 
@@ -352,17 +401,19 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve) -> SolveOutcome:
         lower = np.where(at_up, model.col_upper, model.col_lower)
         upper = np.where(at_lo, model.col_lower, model.col_upper)
         consistent = np.all(incumbent >= lower - 1e-9) and np.all(incumbent <= upper + 1e-9)
-        model_fixed = replace(model, col_lower=lower, col_upper=upper) if consistent else model
+        if not consistent:
+            lower, upper = model.col_lower, model.col_upper
     else:
-        model_fixed = model
+        lower, upper = model.col_lower, model.col_upper
     limit = left()
     if incumbent is not None and limit is not None and limit < MIN_MIP_SECONDS:
         return done(incumbent, "time_limit", bound, "Time limit reached (before the final MIP)")
-    n_free = int((model_fixed.integer & (model_fixed.col_lower < model_fixed.col_upper)).sum())
+    n_free = int((model.integer & (lower < upper)).sum())
     # HiGHS presolve does not always honour the time limit on large models: use it only
     # when reduced-cost fixing left a small MIP
     use_presolve = presolve or n_free <= PRESOLVE_MAX_FREE
-    out, _ = _run_highs(model_fixed, None if limit is None else 0.95 * limit, gap_rel, incumbent, use_presolve, abs_gap=abs_gap)
+    fixed_any = bool(np.any((lower > model.col_lower) | (upper < model.col_upper)))
+    out = _run_fixed(model, lower, upper, compact if fixed_any else None, None if limit is None else 0.95 * limit, gap_rel, incumbent, use_presolve, abs_gap)
     if out.values is None:
         if incumbent is not None:
             return done(incumbent, "time_limit", bound, out.raw_status)

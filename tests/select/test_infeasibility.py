@@ -23,6 +23,12 @@ def test_must_keep_costs_more_than_budget(instance_factory):
     assert res.explanation["budget_needed"] == pytest.approx(cost)
     assert len(res.selected) == 0
     assert res.to_dict()["explanation"]["relax"].startswith("add at least 0.50")
+    # the alternative: dropping the most expensive must-keep unit is enough (0.5 over)
+    options = {o["constraint"]: o for o in res.explanation["options"]}
+    assert options["budget"]["extra_budget"] == pytest.approx(0.5)
+    priciest = inst.units.loc[keep, "cost"].idxmax()
+    assert options["must_keep"]["units"] == [priciest]
+    assert "; or drop 1 must-keep unit" in res.explanation["relax"]
 
 
 def test_floor_beyond_reach_of_all_eligible_units(instance_factory):
@@ -88,4 +94,10 @@ def test_elastic_options_budget_floor_and_must_keep():
     assert options["budget"]["extra_budget"] == pytest.approx(10.0)
     assert options["floor[B]"]["changes"][0]["to"] == pytest.approx(0.0, abs=1e-9)
     assert options["must_keep"]["units"] in (["u0"], ["u1"])
-    assert res.explanation["relax"]
+    # every alternative is said in the one sentence, smallest change first
+    relax = res.explanation["relax"]
+    assert relax.count("; or ") == 2
+    assert "lower the floor of region 'B' from 50.0% to 0.0%" in relax
+    assert "add 10.00 to the budget" in relax
+    assert "drop 1 must-keep unit" in relax
+    assert relax.startswith(res.explanation["options"][0]["relax"])
