@@ -42,6 +42,9 @@ from optimizer.select.problem import ModelRows, SelectionProblem
 
 DOMINANCE_WORK_LIMIT = 400_000_000
 """Skip the dominance test when ``sum_rows degree^2`` (the cost of ``M^T M``) exceeds this."""
+DOMINANCE_BLOCK_ENTRIES = 10_000_000
+"""``M^T M`` is formed a block of units at a time, at most this many (unit, unit) pairs
+per block, so its memory stays bounded (the full product can hold 10^8 pairs at XL)."""
 
 
 @dataclass(frozen=True)
@@ -179,16 +182,26 @@ def _dominated(
     {2: 1}
     """
     a = sp.csc_array(matrix, dtype=np.int32)
+    at = sp.csr_array(a.T)
     deg = np.diff(a.indptr)
-    shared = sp.coo_array(a.T @ a)
-    j, k, cnt = shared.row, shared.col, shared.data
-    ok = (j != k) & (cnt == deg[j]) & (cost[k] <= cost[j]) & ~fixed[j]
-    strict = (deg[k] > deg[j]) | (cost[k] < cost[j]) | (k < j)
-    if score is not None:
-        ok &= score[k] >= score[j]
-        strict |= score[k] > score[j]
-    ok &= strict
+    m = a.shape[1]
+    candidates = np.flatnonzero(~fixed & (deg > 0))
+    block = max(1, DOMINANCE_BLOCK_ENTRIES // max(m, 1))
     out: dict[int, int] = {}
-    for a_j, a_k in zip(j[ok].tolist(), k[ok].tolist(), strict=True):
-        out.setdefault(a_j, a_k)
+    for first in range(0, len(candidates), block):
+        js = candidates[first : first + block]
+        shared = sp.coo_array(at[js] @ a)  # (len(js), m): rows shared by j and k
+        j, k, cnt = js[shared.row], shared.col, shared.data
+        ok = (j != k) & (cnt == deg[j]) & (cost[k] <= cost[j])
+        strict = (deg[k] > deg[j]) | (cost[k] < cost[j]) | (k < j)
+        if score is not None:
+            ok &= score[k] >= score[j]
+            strict |= score[k] > score[j]
+        ok &= strict
+        j, k = j[ok], k[ok]
+        order = np.lexsort((k, j))  # the lowest-position dominator of each j
+        j, k = j[order], k[order]
+        head = np.ones(len(j), dtype=bool)
+        head[1:] = j[1:] != j[:-1]
+        out.update(zip(j[head].tolist(), k[head].tolist(), strict=True))
     return dict(sorted(out.items()))

@@ -276,10 +276,12 @@ def _run_fixed(model, lower, upper, compact, time_limit, gap_rel, incumbent, pre
 
     With ``compact``, the restricted problem is rebuilt small (fixed units out, rows they
     cover made constants, rows merged again, dominance on what is left) and solved
-    instead; its solution is mapped back to ``model``'s columns and checked against the
-    full model (a compact model that disagrees is not trusted: the plain restricted
-    model is solved instead). The bound is the compact model's, valid for the
-    restricted problem because the compact model is an exact reformulation of it.
+    instead; its solution is mapped back to ``model``'s columns (coverage variables at
+    their best value) and checked against the full model. A solution that does not
+    check out (never seen; it would be a bug in a reduction) is not returned and its
+    bound not trusted (``no_solution``), so the caller keeps its incumbent and bound.
+    The compact model's bound is valid for the restricted problem because the compact
+    model is an exact reformulation of it.
     """
     n = model.n_x
     if compact is not None:
@@ -292,8 +294,10 @@ def _run_fixed(model, lower, upper, compact, time_limit, gap_rel, incumbent, pre
             return out
         full = model.start_vector(np.isin(model.units, sub.units[out.values[: sub.n_x] > 0.5]).astype(float))
         value = model.value(full)
-        if _feasible(model, full) and abs(value - out.objective) <= 1e-6 * max(1.0, abs(value)):
+        sign = 1.0 if model.maximize else -1.0
+        if _feasible(model, full) and sign * (value - out.objective) >= -1e-6 * max(1.0, abs(value)):
             return replace(out, values=full, objective=value)
+        return replace(out, status="no_solution", values=None, objective=None, bound=None, gap=None)
     restricted = replace(model, col_lower=lower, col_upper=upper)
     return _run_highs(restricted, time_limit, gap_rel, incumbent, presolve, abs_gap=abs_gap)[0]
 
