@@ -161,22 +161,40 @@ class ModelSpec:
 
 @dataclass
 class _Blocks:
-    rows: list
-    cols: list
-    vals: list
+    """Rows of the model, block by block: (row, column, value) triplets for the small
+    blocks, CSR arrays for the cover block (tens of millions of nonzeros at national
+    scale: no int64 triplets, no COO-to-CSR conversion)."""
+
+    parts: list
     lower: list
     upper: list
     names: list
     n_rows: int = 0
 
     def add(self, r, c, v, lower, upper, names) -> None:
-        self.rows.append(np.asarray(r, dtype=np.int64) + self.n_rows)
-        self.cols.append(np.asarray(c, dtype=np.int64))
-        self.vals.append(np.asarray(v, dtype=float))
+        self.parts.append(("coo", np.asarray(v, dtype=float), np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64), len(names)))
+        self._bounds(lower, upper, names)
+
+    def add_csr(self, data, indices, indptr, lower, upper, names) -> None:
+        self.parts.append(("csr", data, indices, indptr, len(names)))
+        self._bounds(lower, upper, names)
+
+    def _bounds(self, lower, upper, names) -> None:
         self.lower.append(np.asarray(lower, dtype=float))
         self.upper.append(np.asarray(upper, dtype=float))
         self.names.extend(names)
         self.n_rows += len(names)
+
+    def matrix(self, n_cols: int) -> sp.csr_array:
+        mats = []
+        for kind, a, b, c, n in self.parts:
+            if kind == "coo":
+                mats.append(sp.csr_array((a, (b, c)), shape=(n, n_cols)))
+            else:
+                mats.append(sp.csr_array((a, b, c), shape=(n, n_cols)))
+        if not mats:
+            return sp.csr_array((0, n_cols))
+        return mats[0] if len(mats) == 1 else sp.csr_array(sp.vstack(mats, format="csr"))
 
 
 def stage_expressions(problem: SelectionProblem, model: LinearModel, need_objective: np.ndarray) -> dict:
@@ -200,7 +218,7 @@ def build_model(problem: SelectionProblem, red: Reduction, spec: ModelSpec) -> t
     """
     rows = red.rows
     nu = red.n_units
-    blocks = _Blocks([], [], [], [], [], [])
+    blocks = _Blocks([], [], [], [])
     if spec.capacity:
         n_extra, extra_names, covered, need_obj_extra, extra_int = _capacity_block(problem, red, blocks)
         x_need = np.zeros(nu)
@@ -233,13 +251,7 @@ def build_model(problem: SelectionProblem, red: Reduction, spec: ModelSpec) -> t
         rhs = spec.target * float(problem.population.sum()) - red.base_population
         blocks.add(np.zeros(len(nz)), nz, pop_expr[nz], [rhs], [INF], ["target"])
 
-    matrix = sp.csr_array(
-        (
-            np.concatenate(blocks.vals) if blocks.vals else np.zeros(0),
-            (np.concatenate(blocks.rows) if blocks.rows else np.zeros(0, np.int64), np.concatenate(blocks.cols) if blocks.cols else np.zeros(0, np.int64)),
-        ),
-        shape=(blocks.n_rows, n_cols),
-    )
+    matrix = blocks.matrix(n_cols)
     col_lower = np.zeros(n_cols)
     col_lower[:nu] = red.must_keep.astype(float)
     col_upper = np.ones(n_cols)
@@ -282,19 +294,25 @@ def _coverage_block(red: Reduction, blocks: _Blocks):
     multi = np.flatnonzero(deg >= 2)
     single = np.flatnonzero(deg == 1)
     ny = len(multi)
-    sub = m[multi]
-    r = np.repeat(np.arange(ny), np.diff(sub.indptr))
-    rr = np.concatenate([np.arange(ny), r])
-    cc = np.concatenate([nu + np.arange(ny), sub.indices])
-    vv = np.concatenate([np.ones(ny), -np.ones(len(r))])
-    blocks.add(rr, cc, vv, np.full(ny, -INF), np.zeros(ny), [f"cover[{i}]" for i in multi])
+    sub = sp.csr_array(m[multi])
+    # cover[r]: y_r - sum_{j in N(r)} x_j <= 0, built as CSR: the row's units, then y_r
+    idx_type = np.int32 if max(nu + ny, sub.nnz + ny) < 2**31 - 1 else np.int64
+    indptr = (sub.indptr.astype(np.int64) + np.arange(ny + 1)).astype(idx_type)
+    y_pos = indptr[1:] - 1
+    is_x = np.ones(int(indptr[-1]), dtype=bool)
+    is_x[y_pos] = False
+    indices = np.empty(int(indptr[-1]), dtype=idx_type)
+    indices[is_x] = sub.indices
+    indices[y_pos] = nu + np.arange(ny)
+    data = np.where(is_x, -1.0, 1.0)
+    blocks.add_csr(data, indices, indptr, np.full(ny, -INF), np.zeros(ny), [f"cover[{i}]" for i in multi])
     single_unit = m.indices[m.indptr[single]]
     x_need = np.bincount(single_unit, weights=red.rows.need[single], minlength=nu)
     n_rows = m.shape[0]
     cov_rows = np.concatenate([multi, single])
     cov_cols = np.concatenate([nu + np.arange(ny), single_unit])
     covered = sp.csr_array((np.ones(len(cov_rows)), (cov_rows, cov_cols)), shape=(n_rows, nu + ny))
-    completion = ("coverage", sp.csr_array(sub, dtype=float), None)
+    completion = ("coverage", sub, None)  # bool reach matrix of the y rows
     return ny, [f"y[{i}]" for i in multi], covered, red.rows.need[multi], x_need, np.zeros(ny, dtype=bool), completion
 
 

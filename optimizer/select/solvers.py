@@ -198,9 +198,9 @@ def _highs_lp(model: LinearModel) -> highspy.HighsLp:
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
     lp.a_matrix_.num_col_ = lp.num_col_
     lp.a_matrix_.num_row_ = lp.num_row_
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(float)
+    lp.a_matrix_.start_ = np.asarray(a.indptr, dtype=np.int32)
+    lp.a_matrix_.index_ = np.asarray(a.indices, dtype=np.int32)
+    lp.a_matrix_.value_ = np.asarray(a.data, dtype=float)
     lp.sense_ = highspy.ObjSense.kMaximize if model.maximize else highspy.ObjSense.kMinimize
     if model.integer.any():
         kind = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
