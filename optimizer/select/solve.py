@@ -339,6 +339,25 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
     model, need_obj = _model(problem, red, spec)
     size = {**_size_before(problem, spec), **{f"{k}_after": v for k, v in model.size.items()}, "merged_rows": problem.rows_for(capacity=spec.capacity).n_rows, "model_units": red.n_units}
     plan = _stage_plan(problem, spec, o.lexicographic)
+
+    def finish(selected, status, objective, gap, bound, solver, explanation, stages) -> SelectionResult:
+        """The result of this solve: everything but the outcome is shared by every exit."""
+        return assemble(
+            problem,
+            selected=selected,
+            status=status,
+            objective=objective,
+            gap=gap,
+            bound=bound,
+            dominated_by=red.dominated_by,
+            solve_time=time.perf_counter() - t0,
+            model_size=size,
+            solver=solver,
+            explanation=explanation,
+            stages=stages,
+            **common,
+        )
+
     left = remaining()
     greedy_deadline = time.perf_counter() + (GREEDY_SHARE * left if left is not None else GREEDY_MAX_SECONDS)
     use_greedy = (o.warm_start or o.solver == "greedy") and not spec.capacity
@@ -356,20 +375,15 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
         explanation = {} if feasible else {
             "note": "the greedy heuristic did not meet every constraint (floors, standards, target or budget); use an exact solver"
         }
-        return assemble(
-            problem,
+        return finish(
             selected=selected,
             status="heuristic",
             objective={plan[0][0]: value},
             gap=gap,
             bound=bound,
-            dominated_by=red.dominated_by,
-            solve_time=time.perf_counter() - t0,
-            model_size=size,
             solver="greedy",
             explanation=explanation,
             stages={plan[0][0]: {"status": "heuristic", "value": value, "bound": bound, "gap": gap}},
-            **common,
         )
 
     start = greedy_local.astype(float) if greedy_local is not None else None
@@ -383,20 +397,15 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
 
         limit = remaining()
         explanation = explain(problem, spec, build, time_limit=30.0 if limit is None else limit)
-        return assemble(
-            problem,
+        return finish(
             selected=np.zeros(problem.n_units, dtype=bool),
             status="infeasible",
             objective={},
             gap=None,
             bound=None,
-            dominated_by=red.dominated_by,
-            solve_time=time.perf_counter() - t0,
-            model_size=size,
             solver=out.solver,
             explanation=explanation,
             stages=stages,
-            **common,
         )
     explanation = {}
     if out.status == "no_solution":
@@ -409,20 +418,15 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
             value = _stage_value(problem, plan[0][0], selected, spec)
             gap = relative_gap(value, bound)
             explanation = {"note": "the time limit stopped the solver before it improved on the greedy start"}
-        return assemble(
-            problem,
+        return finish(
             selected=selected,
             status=status,
             objective={},
             gap=gap,
             bound=bound,
-            dominated_by=red.dominated_by,
-            solve_time=time.perf_counter() - t0,
-            model_size=size,
             solver=out.solver,
             explanation=explanation,
             stages=stages,
-            **common,
         )
     status, gap, bound = out.status, out.gap, out.bound
     selected = np.zeros(problem.n_units, dtype=bool)
@@ -430,20 +434,15 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
     objective = {plan[0][0]: out.objective}
     if out.status == "optimal" and len(plan) > 1:
         status = _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_obj, out, selected, objective, stages, remaining)
-    return assemble(
-        problem,
+    return finish(
         selected=selected,
         status=status,
         objective=objective,
         gap=gap if status == out.status else _worst_gap(stages),
         bound=bound,
-        dominated_by=red.dominated_by,
-        solve_time=time.perf_counter() - t0,
-        model_size=size,
         solver=out.solver,
         explanation=explanation,
         stages=stages,
-        **common,
     )
 
 
