@@ -22,6 +22,7 @@ import math
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 from optimizer.select.model import LinearModel
 
@@ -81,9 +82,11 @@ def lagrangian_bound(model: LinearModel, incumbent_x: np.ndarray | None, *, dead
         return None
     reach, w, w_x, cost, budget = parts
     lower, upper = model.col_lower[: model.n_x], model.col_upper[: model.n_x]
-    reach_t = reach.T.tocsr()
-    deg = np.diff(reach.indptr) if hasattr(reach, "indptr") else np.asarray((reach != 0).sum(axis=1)).ravel()
-    u = w / np.maximum(deg, 1)
+    # transposed once with float data: a bool matrix times a float vector makes scipy
+    # convert the whole matrix on every product (tens of millions of entries at XL)
+    reach_t = sp.csr_array(reach.T, dtype=float)
+    ny = reach.shape[0]
+    u = w / np.maximum(np.diff(reach.indptr), 1)
     target = None if incumbent_x is None else float(model.objective[: model.n_x] @ incumbent_x + w @ np.minimum(1.0, reach @ incumbent_x) + model.offset)
     best = math.inf
     theta = 1.0
@@ -102,7 +105,7 @@ def lagrangian_bound(model: LinearModel, incumbent_x: np.ndarray | None, *, dead
                 stall = 0
         if deadline is not None and time.perf_counter() > deadline:
             break
-        g = reach @ x - 1.0
+        g = _times_sparse(reach_t, x, ny) - 1.0
         g[(u <= 0) & (g > 0)] = 0.0
         g[(u >= w) & (g < 0)] = 0.0
         norm = float(g @ g)
@@ -111,3 +114,21 @@ def lagrangian_bound(model: LinearModel, incumbent_x: np.ndarray | None, *, dead
         gap = value - (target if target is not None else 0.99 * value)
         u = np.clip(u - theta * max(gap, 1e-9) / norm * g, 0.0, w)
     return best
+
+
+def _times_sparse(reach_t: sp.csr_array, x: np.ndarray, n_rows: int) -> np.ndarray:
+    """``reach @ x`` from the transpose's rows, touching only the columns with ``x > 0``
+    (the knapsack solution selects a small share of the units).
+
+    >>> r = sp.csr_array(np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]))
+    >>> _times_sparse(sp.csr_array(r.T), np.array([0.5, 0.0, 1.0]), 2).tolist()
+    [1.5, 1.0]
+    """
+    cols = np.flatnonzero(x > 0)
+    if not len(cols):
+        return np.zeros(n_rows)
+    starts, ends = reach_t.indptr[cols], reach_t.indptr[cols + 1]
+    lengths = ends - starts
+    take = np.repeat(ends - np.cumsum(lengths), lengths) + np.arange(int(lengths.sum()))
+    weights = np.repeat(x[cols], lengths) * reach_t.data[take]
+    return np.bincount(reach_t.indices[take], weights=weights, minlength=n_rows)

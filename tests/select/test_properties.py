@@ -202,3 +202,39 @@ def test_lagrangian_bound_is_valid_and_not_below_the_lp(seed, instance_factory):
     bound = lagrangian_bound(model, None, deadline=None)
     assert bound >= exact - 1e-6
     assert bound >= lp - 1e-6 * lp
+
+
+@pytest.mark.parametrize("seed", [54, 55])
+def test_lp_skipped_when_out_of_reach_gives_a_valid_lagrangian_bound(seed, instance_factory, monkeypatch):
+    """When the LP is predicted to exceed the time limit (here: forced, by pretending the
+    reference LP took 10^9 s), the solve returns the warm start with the Lagrangian bound
+    (Fisher 1981): the bound is at least the exact optimum and the status is not optimal
+    unless the bound proves it."""
+    from optimizer.select import solvers
+
+    inst = instance_factory(seed, m=14, n=120, density=0.12, score=False)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    budget = 0.3 * inst.units["cost"].sum()
+    exact = solve(problem, budget=budget, lexicographic=False)
+    monkeypatch.setattr(solvers, "LP_REFERENCE", (1, 1e9))
+    res = solve(problem, budget=budget, time_limit=30.0, lexicographic=False)
+    stage = res.stages["coverage"]
+    assert "LP skipped" in stage["solver_status"]
+    assert res.status == "time_limit"
+    assert res.bound >= exact.covered_need - 1e-6
+    assert res.covered_need <= exact.covered_need + 1e-6
+    assert res.gap == pytest.approx((res.bound - res.covered_need) / res.covered_need)
+    # without a time limit the LP is always tried, and the answer is proven
+    assert solve(problem, budget=budget, lexicographic=False).status == "optimal"
+
+
+def test_sparse_product_of_the_bound_matches_the_dense_product():
+    """``_times_sparse`` (only the columns with x > 0) equals the dense product."""
+    from optimizer.select.bounds import _times_sparse
+
+    rng = np.random.default_rng(3)
+    dense = rng.random((40, 25)) < 0.2
+    x = np.where(rng.random(25) < 0.3, rng.random(25), 0.0)
+    reach_t = sp.csr_array(sp.csr_array(dense).T, dtype=float)
+    np.testing.assert_allclose(_times_sparse(reach_t, x, 40), dense.astype(float) @ x)
+    np.testing.assert_allclose(_times_sparse(reach_t, np.zeros(25), 40), np.zeros(40))
