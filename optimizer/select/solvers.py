@@ -354,23 +354,23 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
        its optimal vertex led to slower incumbent searches and final MIPs at M: 10.3 s
        against 5.4 s over the three budgets; at L it was faster, 78 s against 102 s.
        Kept primal.)
-    2. Incumbent: the warm start, improved by a small MIP over the LP's fractional units
-       only (the other units fixed at their integral LP values; RINS-style).
-    3. If the incumbent meets the bound (for integral objectives: the bound rounded
-       down), it is proven optimal: done.
-    4. Plain budgeted coverage: the component bound of :mod:`.decompose` (the budget
+    2. Plain budgeted coverage: the component bound of :mod:`.decompose` (the budget
        relaxed at its LP dual, the connected components whose LP part is fractional
        solved as small MIPs). It is never above the LP bound, and on p-unit (unit-cost)
        instances it usually equals the optimum: measured on the benchmark's M instance
-       with unit costs, 2.2 / 18.1 / 4.0 s -> 0.9 / 3.1 / 3.3 s at 5 / 10 / 20 %. Its
+       with unit costs, 2.2 / 18.1 / 4.0 s -> 0.9 / 3.1 / 3.2 s at 5 / 10 / 20 %. Its
        Lagrangian solution is one more incumbent candidate (when it fits the budget).
+    3. Incumbent: the warm start, improved by a small MIP over the LP's fractional units
+       only (the other units fixed at their integral LP values; RINS-style).
+    4. If the incumbent meets the best bound (for integral objectives: the bound rounded
+       down), it is proven optimal: done.
     5. Otherwise, reduced-cost fixing: a unit at a bound in the LP whose reduced cost
        exceeds the gap ``LP bound - incumbent``, or whose component reduced cost exceeds
        the gap ``component bound - incumbent``, cannot move in any better solution; it
        is fixed, and HiGHS solves the remaining MIP from the incumbent. Every bound
        holds for the original model, so the reported gap is a proven one.
 
-    With ``compact``, the sub-MIPs of step 2 and the MIP of step 4 are solved on the
+    With ``compact``, the sub-MIPs of step 3 and the MIP of step 5 are solved on the
     compacted restricted model (:func:`_run_fixed`): the fixed units leave the model,
     the rows they cover become constants and the rows are merged again, so the MIP that
     HiGHS branches on is several times smaller (measured 6x fewer rows, 10x fewer
