@@ -33,7 +33,6 @@ component bound and the incumbent cannot change in any better solution: it is fi
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from optimizer.select.bounds import coverage_structure
-from optimizer.select.model import LinearModel
+from optimizer.select.model import LinearModel, plain_coverage_model
 
 ComponentSolver = Callable[[LinearModel, np.ndarray | None, float | None], tuple[float | None, np.ndarray | None]]
 """``(sub_model, start, seconds) -> (dual bound, best x)``; bound None if none proven."""
@@ -85,29 +84,6 @@ def components(reach: sp.csr_array, n_x: int) -> tuple[int, np.ndarray, np.ndarr
     graph = sp.csr_array(edges, shape=(ny + n_x, ny + n_x))
     n, label = connected_components(graph, directed=False)
     return n, label[ny:], label[:ny]
-
-
-def _component_model(reach_rows: sp.csr_array, a_x: np.ndarray, w_y: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> LinearModel:
-    """``max a_x.x + w_y.y`` s.t. ``y_r - sum_{j in N(r)} x_j <= 0``, ``0 <= y <= 1``."""
-    ny, nx = reach_rows.shape
-    matrix = sp.csr_array(sp.hstack([-sp.csr_array(reach_rows, dtype=float), sp.identity(ny, format="csr")], format="csr"))
-    return LinearModel(
-        objective=np.concatenate([a_x, w_y]),
-        offset=0.0,
-        maximize=True,
-        matrix=matrix,
-        row_lower=np.full(ny, -math.inf),
-        row_upper=np.zeros(ny),
-        col_lower=np.concatenate([lower, np.zeros(ny)]),
-        col_upper=np.concatenate([upper, np.ones(ny)]),
-        integer=np.concatenate([np.ones(nx, dtype=bool), np.zeros(ny, dtype=bool)]),
-        row_names=[f"cover[{i}]" for i in range(ny)],
-        col_names=[f"x[{j}]" for j in range(nx)] + [f"y[{i}]" for i in range(ny)],
-        n_x=nx,
-        units=np.arange(nx),
-        covered=sp.csr_array((0, nx + ny)),
-        completion=("coverage", sp.csr_array(reach_rows, dtype=bool), None),
-    )
 
 
 def component_bound(
@@ -155,7 +131,7 @@ def component_bound(
             break
         units = np.flatnonzero(unit_label == c)
         rows = np.flatnonzero(row_label == c)
-        sub = _component_model(sp.csr_array(reach[rows][:, units]), lag_x[units], w[rows], lower[units], upper[units])
+        sub = plain_coverage_model(sp.csr_array(reach[rows][:, units]), lag_x[units], w[rows], lower[units], upper[units])
         start = None if incumbent_x is None else sub.start_vector(incumbent_x[units])
         sub_bound, sub_x = solve_component(sub, start, seconds)
         if sub_bound is not None and sub_bound < used[c]:

@@ -147,6 +147,54 @@ class LinearModel:
         return float(self.objective @ v + self.offset)
 
 
+def plain_coverage_model(
+    reach: sp.csr_array,
+    w_x: np.ndarray,
+    w_y: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    cost: np.ndarray | None = None,
+    budget: float | None = None,
+    offset: float = 0.0,
+) -> LinearModel:
+    """``max offset + w_x.x + w_y.y`` s.t. ``cover[r]: y_r - sum_{j in N(r)} x_j <= 0``,
+    ``0 <= y <= 1``, ``lower <= x <= upper`` integer, and with ``cost``, ``budget:
+    cost.x <= budget`` (the plain budgeted coverage model, built from its parts; used for
+    the subproblems of :mod:`.decompose` and the aggregated models of :mod:`.aggregate`).
+
+    >>> m = plain_coverage_model(sp.csr_array(np.array([[1, 1], [0, 1]], dtype=bool)), np.zeros(2), np.array([3.0, 4.0]),
+    ...                          np.zeros(2), np.ones(2), cost=np.array([1.0, 2.0]), budget=2.0)
+    >>> m.row_names, m.size["nonzeros"], m.value(m.start_vector(np.array([0.0, 1.0])))
+    (['cover[0]', 'cover[1]', 'budget'], 7, 7.0)
+    """
+    ny, nx = reach.shape
+    blocks = [[-sp.csr_array(reach, dtype=float), sp.identity(ny, format="csr")]]
+    names = [f"cover[{i}]" for i in range(ny)]
+    row_lower, row_upper = np.full(ny, -INF), np.zeros(ny)
+    if cost is not None:
+        blocks.append([sp.csr_array(np.asarray(cost, dtype=float)[None, :]), sp.csr_array((1, ny))])
+        names.append("budget")
+        row_lower, row_upper = np.append(row_lower, -INF), np.append(row_upper, INF if budget is None else float(budget))
+    return LinearModel(
+        objective=np.concatenate([w_x, w_y]).astype(float),
+        offset=float(offset),
+        maximize=True,
+        matrix=sp.csr_array(sp.bmat(blocks, format="csr")),
+        row_lower=row_lower,
+        row_upper=row_upper,
+        col_lower=np.concatenate([lower, np.zeros(ny)]).astype(float),
+        col_upper=np.concatenate([upper, np.ones(ny)]).astype(float),
+        integer=np.concatenate([np.ones(nx, dtype=bool), np.zeros(ny, dtype=bool)]),
+        row_names=names,
+        col_names=[f"x[{j}]" for j in range(nx)] + [f"y[{i}]" for i in range(ny)],
+        n_x=nx,
+        units=np.arange(nx),
+        covered=sp.csr_array((0, nx + ny)),
+        completion=("coverage", sp.csr_array(reach, dtype=bool), None),
+    )
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """The options the model depends on (already validated)."""

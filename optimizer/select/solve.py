@@ -36,13 +36,24 @@ from optimizer.select.model import LinearModel, ModelSpec, build_model, stage_ex
 from optimizer.select.problem import SelectionProblem
 from optimizer.select.reduce import Reduction, reduce_problem
 from optimizer.select.result import SelectionResult, assemble, best_scores, service_hits
-from optimizer.select.solvers import check_solver, lp_bound, relative_gap, solve_model
+from optimizer.select.solvers import (
+    AGGREGATE_MIN_NONZEROS,
+    check_solver,
+    lp_bound,
+    relative_gap,
+    solve_model,
+)
 
 OBJECTIVES = ("coverage", "quality-coverage", "min-cost")
 GREEDY_SHARE = 0.2
 """Share of the remaining time limit the greedy's local search may use."""
 GREEDY_MAX_SECONDS = 30.0
 """Cap of the greedy's local search without a time limit."""
+GREEDY_SHARE_AGGREGATED = 0.02
+"""The same share for models solved through the aggregated relaxation (national scale),
+where the LP rounding gives the better incumbent: measured on the benchmark's XL
+instance at 10 %, the greedy's 8 s local search ended 0.64 % below the LP bound, the
+rounding 0.07 % below in 0.35 s."""
 
 
 @dataclass(frozen=True)
@@ -359,7 +370,8 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
         )
 
     left = remaining()
-    greedy_deadline = time.perf_counter() + (GREEDY_SHARE * left if left is not None else GREEDY_MAX_SECONDS)
+    share = GREEDY_SHARE_AGGREGATED if model.matrix.nnz >= AGGREGATE_MIN_NONZEROS else GREEDY_SHARE
+    greedy_deadline = time.perf_counter() + (share * left if left is not None else GREEDY_MAX_SECONDS)
     use_greedy = (o.warm_start or o.solver == "greedy") and not spec.capacity
     greedy_local = greedy_select(problem, red, spec, deadline=greedy_deadline) if use_greedy else None
     if spec.capacity and o.warm_start:

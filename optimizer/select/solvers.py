@@ -35,8 +35,18 @@ import numpy as np
 import pulp
 
 from optimizer.errors import InputError, OptimizerError
+from optimizer.select.aggregate import (
+    Aggregation,
+    aggregate,
+    aggregated_model,
+    group_loss,
+    hash_groups,
+    inherit_basis,
+    refine,
+)
 from optimizer.select.bounds import coverage_structure, lagrangian_bound
 from optimizer.select.decompose import component_bound
+from optimizer.select.greedy import round_lp
 from optimizer.select.model import LinearModel
 
 HMS = highspy.HighsModelStatus
@@ -63,6 +73,9 @@ HIGHS_STATUS = {
     HMS.kPostsolveError: "error",
 }
 """HiGHS model status -> outcome ("limit" becomes time_limit or no_solution)."""
+
+BASIS_STATUS = list(highspy.HighsBasisStatus.__members__.values())
+"""HiGHS basis status by code (kLower 0, kBasic 1, kUpper 2, kZero 3, kNonbasic 4)."""
 
 PULP_STATUS = {
     # (pulp status, pulp solution status) -> outcome
@@ -95,6 +108,21 @@ COMPONENT_MIN_SECONDS = 5.0
 far if that is more (the hardest component of the benchmark's M instance with unit
 costs took 2.4 s)."""
 
+AGGREGATE_MIN_NONZEROS = 5_000_000
+"""Plain budgeted coverage models with at least this many nonzeros (or whose LP is out of
+reach of the time limit) are solved through the aggregated relaxation of
+:mod:`.aggregate` (the benchmark's L instance has 0.9 million, XL 72 million)."""
+
+AGGREGATE_HASHES = 2
+"""Min-hashes per row in the first partition of the aggregated relaxation."""
+
+AGGREGATE_LP_SHARE = 0.5
+"""Share of the remaining time limit the LP rounds of the aggregated relaxation may use."""
+
+AGGREGATE_LP_TOLERANCE = 1e-7
+"""The LP rounds stop when the groups overstate the LP solution by at most this share of
+its value (the aggregated LP bound is then the LP bound to this precision)."""
+
 MIN_MIP_SECONDS = 0.5
 """Below this much time left, the final MIP is skipped (incumbent + LP bound returned)."""
 
@@ -118,6 +146,7 @@ class LpDuals:
 
     columns: np.ndarray
     rows: np.ndarray
+    basis: tuple[np.ndarray, np.ndarray] | None = None  # HiGHS status codes of the columns and rows
 
 
 class SolverError(OptimizerError):
@@ -195,11 +224,20 @@ def solve_model(
 
 
 def lp_bound(model: LinearModel, time_limit: float | None = None, incumbent_x: np.ndarray | None = None) -> float | None:
-    """Objective of the LP relaxation (a valid bound); when it is not solved in time, the
-    Lagrangian bound of :mod:`.bounds` (plain budgeted coverage only), else None."""
+    """Objective of the LP relaxation (a valid bound). For plain budgeted coverage at
+    national scale (see :func:`_solve_highs`), the LP rounds of the aggregated
+    relaxation (:mod:`.aggregate`: the LP bound, or a valid bound above it when the
+    time runs out first). When no LP finishes in time, the Lagrangian bound of
+    :mod:`.bounds` (plain budgeted coverage only), else None."""
     t0 = time.perf_counter()
     lp_limit = None if time_limit is None else LP_SHARE * time_limit
-    if not (lp_out_of_reach(model, lp_limit) and coverage_structure(model) is not None):
+    parts = coverage_structure(model)
+    if parts is not None and (model.matrix.nnz >= AGGREGATE_MIN_NONZEROS or lp_out_of_reach(model, lp_limit)):
+        agg = aggregate(parts[0], parts[1], hash_groups(parts[0], AGGREGATE_HASHES))
+        stage = _aggregated_lp(model, parts, agg, None if lp_limit is None else t0 + lp_limit)
+        if stage is not None:
+            return min(stage[2].objective, trivial_bound(model))
+    else:
         out = _run_highs(model.relaxed(), lp_limit, 0.0, None, False, primal=True)[0]
         if out.status == "optimal":
             return out.objective
@@ -252,8 +290,9 @@ def _highs_lp(model: LinearModel) -> highspy.HighsLp:
     return lp
 
 
-def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *, abs_gap=1e-9, primal=False):
-    """One HiGHS run; returns the outcome and, for an LP, its duals."""
+def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *, abs_gap=1e-9, primal=False, basis=None):
+    """One HiGHS run; returns the outcome and, for an LP, its duals and basis. ``basis``
+    (status codes of the columns and rows) warm-starts an LP's simplex."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", float(gap_rel))
@@ -264,6 +303,13 @@ def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *,
     if time_limit is not None:
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
     h.passModel(_highs_lp(model))
+    if basis is not None:
+        start_basis = highspy.HighsBasis()
+        start_basis.col_status = [BASIS_STATUS[c] for c in basis[0]]
+        start_basis.row_status = [BASIS_STATUS[c] for c in basis[1]]
+        start_basis.valid = True
+        start_basis.alien = True
+        h.setBasis(start_basis)
     if start_full is not None and model.integer.any():
         sol = highspy.HighsSolution()
         sol.col_value = start_full
@@ -277,7 +323,13 @@ def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *,
     has_solution = info.primal_solution_status == 2
     solution = h.getSolution()
     values = np.asarray(solution.col_value) if has_solution else None
-    duals = LpDuals(np.asarray(solution.col_dual), np.asarray(solution.row_dual)) if (has_solution and not model.integer.any()) else None
+    duals = None
+    if has_solution and not model.integer.any():
+        final = h.getBasis()
+        statuses = None
+        if final.valid:
+            statuses = (np.array([int(c) for c in final.col_status]), np.array([int(c) for c in final.row_status]))
+        duals = LpDuals(np.asarray(solution.col_dual), np.asarray(solution.row_dual), statuses)
     objective = float(info.objective_function_value) if has_solution else None
     is_mip = bool(model.integer.any())
     bound = float(info.mip_dual_bound) if is_mip else objective
@@ -383,7 +435,6 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
     def left():
         return None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.0)
 
-    sign = 1.0 if model.maximize else -1.0
     integral = integral_objective(model)
     abs_gap = 1.0 - 1e-6 if integral else 1e-9
     incumbent = None
@@ -393,12 +444,10 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
             incumbent = v
     limit = left()
     lp_limit = None if limit is None else LP_SHARE * limit
-    skip_lp = incumbent is not None and lp_out_of_reach(model, lp_limit) and coverage_structure(model) is not None
-    if skip_lp:
-        lp, lp_duals = SolveOutcome("no_solution", None, None, None, None, "highs", "LP skipped", 0.0), None
-    else:
-        lp, lp_duals = _run_highs(model.relaxed(), lp_limit, 0.0, None, False, primal=True)
-    duals = None if lp_duals is None else lp_duals.columns
+    parts = coverage_structure(model)
+    if parts is not None and incumbent is not None and (model.matrix.nnz >= AGGREGATE_MIN_NONZEROS or lp_out_of_reach(model, lp_limit)):
+        return _solve_aggregated(model, parts, incumbent, time_limit, gap_rel, presolve, t0)
+    lp, lp_duals = _run_highs(model.relaxed(), lp_limit, 0.0, None, False, primal=True)
     if lp.status == "infeasible":
         return lp
     if lp.status != "optimal" and incumbent is not None:
@@ -406,16 +455,170 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
         deadline = None if limit is None else time.perf_counter() + 0.8 * limit
         lagrange = lagrangian_bound(model, incumbent[: model.n_x], deadline=deadline)
         if lagrange is not None:
-            bound = min(lagrange, trivial_bound(model)) if model.maximize else lagrange
-            obj = model.value(incumbent)
-            why = "LP skipped: predicted to exceed the time limit" if skip_lp else "LP unfinished"
-            return SolveOutcome("time_limit", incumbent, obj, bound, relative_gap(obj, bound), "highs", f"Time limit reached ({why}; Lagrangian bound)", 0.0)
-    if lp.status != "optimal" or duals is None:
+            return _lagrangian_outcome(model, incumbent, lagrange, "LP unfinished")
+    if lp.status != "optimal" or lp_duals is None:
         out = _run_highs(model, left(), gap_rel, incumbent, presolve, abs_gap=abs_gap)[0]
         if out.values is not None and out.status != "optimal" and (out.bound is None or not math.isfinite(out.bound)):
             bound = trivial_bound(model)
             return replace(out, bound=bound, gap=relative_gap(out.objective, bound))
         return out
+    return _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, compact, t0)
+
+
+def _lagrangian_outcome(model: LinearModel, incumbent: np.ndarray, lagrange: float, why: str) -> SolveOutcome:
+    bound = min(lagrange, trivial_bound(model)) if model.maximize else lagrange
+    obj = model.value(incumbent)
+    return SolveOutcome("time_limit", incumbent, obj, bound, relative_gap(obj, bound), "highs", f"Time limit reached ({why}; Lagrangian bound)", 0.0)
+
+
+def _aggregated_lp(model: LinearModel, parts: tuple, agg: Aggregation, deadline: float | None, basis=None):
+    """Refine ``agg`` by the LP solutions of its aggregated model until it values them
+    exactly (then the aggregated LP bound is the LP bound), the ``deadline`` passes.
+    Returns ``(agg, aggregated model, LP outcome, duals,
+    rounds)`` for the last LP solved, or None if none finished."""
+    reach, w = parts[0], parts[1]
+    last = None
+    rounds = 0
+    basis = None
+    while True:
+        a_model = aggregated_model(model, agg, parts)
+        seconds = None if deadline is None else deadline - time.perf_counter()
+        if last is not None and seconds is not None and seconds <= 0:
+            return last
+        lp, duals = _run_highs(a_model.relaxed(), None if seconds is None else max(seconds, 0.01), 0.0, None, False, basis=basis)
+        if lp.status != "optimal" or duals is None:
+            return last
+        rounds += 1
+        last = (agg, a_model, lp, duals, rounds)
+        x = lp.values[: model.n_x]
+        loss = group_loss(agg, reach, w, x)
+        exact = loss.sum() <= AGGREGATE_LP_TOLERANCE * max(1.0, abs(lp.objective))
+        if exact:
+            return last
+        agg = refine(agg, reach, w, loss > AGGREGATE_LP_TOLERANCE * max(1.0, abs(lp.objective)) / max(1, agg.n_groups), x)
+        basis = None if (duals.basis is None or agg.parent is None) else inherit_basis(agg, model.n_x, *duals.basis)
+
+
+def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, time_limit, gap_rel, presolve, t0) -> SolveOutcome:
+    """Plain budgeted coverage too large for its LP: solve the aggregated relaxation of
+    :mod:`.aggregate` instead, refining it until its optimum is valued exactly.
+
+    1. LP rounds: the aggregated LP (dual simplex, warm-started from the previous
+       round's basis), then the groups that overstate its solution are split by the
+       solution's support, until no group does (the aggregated LP bound then equals the
+       LP bound), within :data:`AGGREGATE_LP_SHARE` of the time.
+    2. The LP solution rounded (:func:`~optimizer.select.greedy.round_lp`) is an
+       incumbent candidate.
+    3. MIP rounds: steps 2-5 of :func:`_solve_highs` on the aggregated model (its bounds
+       and fixings are valid for ``model``), from the incumbent; the solution is valued
+       on ``model``. If the aggregated optimum overstates it, the groups that lose are
+       split into single rows and the round repeats; when it does not, the solution is
+       optimal for ``model``.
+
+    Valuing a solution on ``model`` costs time at national scale (one pass over every
+    cover row); that time, measured on the first candidate, is kept in reserve so the
+    time limit holds.
+    """
+
+    def left():
+        return None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.0)
+
+    reach, w, w_x, cost, budget = parts
+    n = model.n_x
+    closes = _closer(model, gap_rel)
+    agg = aggregate(reach, w, hash_groups(reach, AGGREGATE_HASHES))
+    limit = left()
+    deadline = None if limit is None else time.perf_counter() + AGGREGATE_LP_SHARE * limit
+    stage = _aggregated_lp(model, parts, agg, deadline)
+    if stage is None:
+        limit = left()
+        lagrange = lagrangian_bound(model, incumbent[:n], deadline=None if limit is None else time.perf_counter() + 0.8 * limit)
+        return _lagrangian_outcome(model, incumbent, lagrange, "aggregated LP unfinished")
+    agg, a_model, lp, duals, rounds = stage
+    bound = lp.objective
+    tick = time.perf_counter()
+    rounded = round_lp(reach, w, w_x, cost, budget, lp.values[:n], model.col_lower[:n], model.col_upper[:n])
+    incumbent = _better_selection(model, incumbent, rounded)
+    reserve = 2.0 * (time.perf_counter() - tick)
+    mip_rounds = 0
+
+    def outcome(status, why):
+        return _aggregated_outcome(model, incumbent, status, bound, f"{why} ({agg.n_groups} groups, {rounds} LP rounds, {mip_rounds} MIP rounds)")
+
+    while True:
+        if closes(model.value(incumbent), bound):
+            return outcome("optimal", "Optimal: aggregated bound reached")
+        limit = left()
+        if limit is not None and limit < reserve + MIN_MIP_SECONDS:
+            return outcome("time_limit", "Time limit reached: aggregated model")
+        out = _from_lp(a_model, lp, duals, a_model.start_vector(incumbent[:n]), None if time_limit is None else time_limit - reserve, gap_rel, presolve, None, t0)
+        mip_rounds += 1
+        if out.bound is not None and math.isfinite(out.bound):
+            bound = min(bound, out.bound)
+        if out.values is None:
+            return outcome("time_limit", "Time limit reached: aggregated model")
+        chosen = out.values[:n] > 0.5
+        incumbent = _better_selection(model, incumbent, chosen)
+        if closes(model.value(incumbent), bound):
+            continue
+        limit = left()
+        if out.status != "optimal" or (limit is not None and limit < reserve + MIN_MIP_SECONDS):
+            return outcome("time_limit", "Time limit reached: aggregated model")
+        loss = group_loss(agg, reach, w, chosen.astype(float))
+        if not (loss > 0).any():
+            # the aggregated optimum values its solution exactly: it is optimal (the bound
+            # and the value agree up to rounding)
+            return outcome("optimal", "Optimal: aggregated optimum valued exactly")
+        agg = refine(agg, reach, w, loss > 0)
+        basis = None if duals.basis is None else inherit_basis(agg, n, *duals.basis)
+        stage = _aggregated_lp(model, parts, agg, None if limit is None else time.perf_counter() + limit - reserve, basis)
+        if stage is None:
+            return outcome("time_limit", "Time limit reached: aggregated LP unfinished")
+        agg, a_model, lp, duals, more = stage
+        rounds += more
+        bound = min(bound, lp.objective)
+
+
+def _better_selection(model: LinearModel, incumbent: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """The incumbent, or the unit selection ``chosen`` if it fits the budget and is better."""
+    candidate = model.start_vector(np.asarray(chosen, dtype=float))
+    if _feasible(model, candidate, tol=1e-9):
+        return _better(model, incumbent, candidate, 1.0 if model.maximize else -1.0)
+    return incumbent
+
+
+def _aggregated_outcome(model: LinearModel, incumbent: np.ndarray, status: str, bound: float, raw: str) -> SolveOutcome:
+    obj = model.value(incumbent)
+    if status == "time_limit" and integral_objective(model) and bound - obj < 1.0 - 1e-6:
+        status = "optimal"  # integer-valued objective: no better integer value remains
+    gap = 0.0 if status == "optimal" else relative_gap(obj, bound)
+    return SolveOutcome(status, incumbent, obj, obj if status == "optimal" else bound, gap, "highs", raw, 0.0)
+
+
+def _closer(model: LinearModel, gap_rel: float):
+    """``closes(value, bound)``: does ``value`` meet ``bound`` (rounded down for integral
+    objectives, within ``gap_rel``)?"""
+    sign = 1.0 if model.maximize else -1.0
+    integral = integral_objective(model)
+
+    def closes(value, bound):
+        closed_bound = math.floor(sign * bound + 1e-6) if integral else sign * bound
+        return sign * value >= closed_bound - 1e-9 * max(1.0, abs(bound)) - (gap_rel * abs(value))
+
+    return closes
+
+
+def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, compact, t0) -> SolveOutcome:
+    """Steps 2-5 of :func:`_solve_highs` from the solved LP relaxation."""
+
+    def left():
+        return None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.0)
+
+    sign = 1.0 if model.maximize else -1.0
+    integral = integral_objective(model)
+    abs_gap = 1.0 - 1e-6 if integral else 1e-9
+    duals = lp_duals.columns
+    closes = _closer(model, gap_rel)
 
     def done(values, status, best_bound, raw):
         obj = model.value(values)
@@ -426,10 +629,6 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
         gap = 0.0 if status == "optimal" else relative_gap(obj, best_bound)
         return SolveOutcome(status, values, obj, best_bound if status != "optimal" else obj, gap, "highs", raw, 0.0)
 
-    def closes(value, bound):
-        closed_bound = math.floor(sign * bound + 1e-6) if integral else sign * bound
-        return sign * value >= closed_bound - 1e-9 * max(1.0, abs(bound)) - (gap_rel * abs(value))
-
     bound = lp.objective
     x_lp = lp.values
     is_int = model.integer
@@ -439,6 +638,16 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
         candidate[is_int] = np.round(candidate[is_int])
         if _feasible(model, candidate):
             incumbent = _better(model, incumbent, candidate, sign)
+    rounded = None
+    parts = coverage_structure(model) if frac.any() else None
+    if parts is not None:
+        n = model.n_x
+        chosen = round_lp(parts[0], parts[1], parts[2], parts[3], parts[4], x_lp[:n], model.col_lower[:n], model.col_upper[:n])
+        rounded = model.start_vector(chosen.astype(float))
+        if _feasible(model, rounded, tol=1e-9):
+            incumbent = _better(model, incumbent, rounded, sign)
+        else:
+            rounded = None
     split = None
     if frac.any():
         split = _split(model, x_lp, lp_duals, incumbent, t0, left())
@@ -465,7 +674,7 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
                 compact,
                 cap if limit is None else min(cap, 0.25 * limit),
                 gap_rel,
-                None,
+                rounded,  # agrees with the LP where it is integral: a start for this MIP
                 True,
                 abs_gap,
             )

@@ -1,0 +1,185 @@
+"""The aggregated relaxation (:mod:`optimizer.select.aggregate`) and the solve route that
+uses it at national scale, checked against brute force over every subset of units
+(independent of the model and of HiGHS)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from optimizer.select import build_problem, solve
+from optimizer.select.aggregate import (
+    aggregate,
+    aggregated_model,
+    group_loss,
+    hash_groups,
+    inherit_basis,
+    refine,
+    row_sums,
+)
+from optimizer.select.bounds import coverage_structure
+from optimizer.select.greedy import round_lp
+from optimizer.select.solve import (
+    SelectionOptions,
+    _model,
+    _reduction,
+    solve_model,
+    validate_options,
+)
+from optimizer.select.solvers import _run_highs
+
+
+def _relation(seed, rows=60, units=10, density=0.25):
+    rng = np.random.default_rng(seed)
+    dense = rng.random((rows, units)) < density
+    dense[~dense.any(axis=1), 0] = True  # every row reaches a unit, as in a model
+    return dense, sp.csr_array(dense), rng.integers(1, 50, rows).astype(float)
+
+
+def _all_subsets(units):
+    return ((np.arange(2**units)[:, None] >> np.arange(units)) & 1).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_partition_overstates_every_selection(seed):
+    """For any partition (here: random labels) and every one of the 2^10 selections, the
+    aggregated value (union rows) is at least the true value, and ``group_loss`` is
+    exactly the difference."""
+    dense, reach, w = _relation(seed)
+    rng = np.random.default_rng(100 + seed)
+    agg = aggregate(reach, w, rng.integers(0, 12, reach.shape[0]))
+    union = agg.reach.toarray()
+    for x in _all_subsets(10):
+        true = w @ np.minimum(1.0, dense @ x)
+        aggregated = agg.weight @ np.minimum(1.0, union @ x)
+        assert aggregated >= true - 1e-9
+        assert group_loss(agg, reach, w, x).sum() == pytest.approx(aggregated - true, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_refining_by_support_values_that_selection_exactly_and_only_splits(seed):
+    """After a split by the signature of ``x``'s support, ``x`` loses nothing, and every
+    new group lies inside one old group (the partition only gets finer)."""
+    dense, reach, w = _relation(seed)
+    agg = aggregate(reach, w, hash_groups(reach, 1, seed=seed))
+    x = (np.random.default_rng(seed).random(10) < 0.3).astype(float)
+    assert group_loss(agg, reach, w, x).sum() > 0  # the coarse partition overstates x
+    finer = refine(agg, reach, w, group_loss(agg, reach, w, x) > 0, x)
+    assert group_loss(finer, reach, w, x).sum() == pytest.approx(0.0, abs=1e-9)
+    assert finer.n_groups > agg.n_groups
+    for g in range(finer.n_groups):
+        members = finer.groups == g
+        assert len(np.unique(agg.groups[members])) == 1
+        assert finer.parent[g] == agg.groups[members][0]
+        np.testing.assert_array_equal(finer.reach.toarray()[g], dense[members].any(axis=0))
+    assert finer.weight.sum() == pytest.approx(w.sum())
+    rows = refine(agg, reach, w, np.ones(agg.n_groups, dtype=bool))
+    assert rows.n_groups == reach.shape[0]
+
+
+def test_hash_groups_put_identical_rows_together():
+    dense, reach, _ = _relation(3)
+    twice = sp.csr_array(np.vstack([dense, dense]))
+    g = hash_groups(twice, 3)
+    np.testing.assert_array_equal(g[:60], g[60:])
+
+
+def test_row_sums_are_exact_in_slices(monkeypatch):
+    """Slicing (here: 7 nonzeros per slice) changes nothing, including empty rows."""
+    import optimizer.select.aggregate as aggregate_module
+
+    dense, reach, _ = _relation(5)
+    dense[[3, 17, 59]] = False
+    reach = sp.csr_array(dense)
+    values = np.random.default_rng(0).random(10)
+    monkeypatch.setattr(aggregate_module, "CHUNK_NONZEROS", 7)
+    np.testing.assert_allclose(row_sums(reach, values), dense @ values)
+
+
+def _model_of(inst, budget):
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    spec, eligible, must_keep, _ = validate_options(problem, SelectionOptions(budget=budget))
+    model, _ = _model(problem, _reduction(problem, spec, eligible, must_keep, dominate=True), spec)
+    return problem, model
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_aggregated_lp_and_mip_bound_the_true_optimum(seed, instance_factory, brute):
+    """The aggregated model's LP and MIP optima are valid bounds (>= the brute-force
+    optimum) for a coarse partition, and the warm-started LP of a refined partition
+    (basis inherited) has the same optimum as a cold start."""
+    inst = instance_factory(seed, m=12, n=80, density=0.15, score=False)
+    budget = 0.3 * inst.units["cost"].sum()
+    b = brute(inst)
+    opt = b.need_covered[b.cost <= budget + 1e-9].max()
+    _, model = _model_of(inst, budget)
+    parts = coverage_structure(model)
+    reach, w = parts[0], parts[1]
+    agg = aggregate(reach, w, hash_groups(reach, 1))
+    a_model = aggregated_model(model, agg, parts)
+    lp, duals = _run_highs(a_model.relaxed(), None, 0.0, None, False)
+    mip, _ = _run_highs(a_model, None, 0.0, None, False)
+    assert lp.objective >= mip.bound - 1e-6 >= opt - 1e-6
+    x = lp.values[: model.n_x]
+    finer = refine(agg, reach, w, group_loss(agg, reach, w, x) > 0, x)
+    f_model = aggregated_model(model, finer, parts)
+    cold, _ = _run_highs(f_model.relaxed(), None, 0.0, None, False)
+    cols, rows = inherit_basis(finer, model.n_x, *duals.basis)
+    assert (cols == 1).sum() + (rows == 1).sum() == f_model.matrix.shape[0]
+    warm, _ = _run_highs(f_model.relaxed(), None, 0.0, None, False, basis=(cols, rows))
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert opt - 1e-6 <= warm.objective <= lp.objective + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_aggregated_route_finds_the_brute_force_optimum(seed, instance_factory, brute, monkeypatch):
+    """Forced through the aggregated relaxation (as at national scale), the solve proves
+    the brute-force optimum on 20 seeded instances of 12 units at two budgets."""
+    inst = instance_factory(seed, m=12, n=90, density=0.12, score=False)
+    b = brute(inst)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    monkeypatch.setitem(solve_model.__globals__, "AGGREGATE_MIN_NONZEROS", 0)
+    for share in (0.2, 0.4):
+        budget = share * inst.units["cost"].sum()
+        res = solve(problem, budget=budget, lexicographic=False)
+        assert res.status == "optimal"
+        assert "aggregated" in res.stages["coverage"]["solver_status"]
+        assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
+        assert res.total_cost <= budget + 1e-9
+
+
+@pytest.mark.parametrize("seed", [61, 62])
+def test_aggregated_route_under_a_time_limit_reports_a_valid_gap(seed, instance_factory, brute, monkeypatch):
+    """With a time limit too short to finish, the answer is feasible, its bound is at
+    least the optimum, and its gap is computed from that bound."""
+    inst = instance_factory(seed, m=12, n=90, density=0.12, score=False)
+    b = brute(inst)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    monkeypatch.setitem(solve_model.__globals__, "AGGREGATE_MIN_NONZEROS", 0)
+    monkeypatch.setitem(solve_model.__globals__, "AGGREGATE_LP_SHARE", 1e-9)  # one LP round
+    budget = 0.3 * inst.units["cost"].sum()
+    opt = b.need_covered[b.cost <= budget + 1e-9].max()
+    res = solve(problem, budget=budget, time_limit=0.5, lexicographic=False)
+    assert res.total_cost <= budget + 1e-9
+    assert res.covered_need <= opt + 1e-6
+    if res.status == "time_limit":
+        assert res.bound >= opt - 1e-6
+        assert res.gap == pytest.approx((res.bound - res.covered_need) / res.covered_need)
+    else:
+        assert res.covered_need == pytest.approx(opt)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_lp_rounding_keeps_the_lp_integral_part_and_the_budget(seed, instance_factory, brute):
+    inst = instance_factory(seed, m=12, n=80, density=0.15, score=False)
+    budget = 0.3 * inst.units["cost"].sum()
+    _, model = _model_of(inst, budget)
+    reach, w, w_x, cost, bud = coverage_structure(model)
+    lp, _ = _run_highs(model.relaxed(), None, 0.0, None, False)
+    n = model.n_x
+    x = lp.values[:n]
+    chosen = round_lp(reach, w, w_x, cost, bud, x, model.col_lower[:n], model.col_upper[:n])
+    assert cost[chosen].sum() <= bud + 1e-9
+    assert chosen[x >= 1 - 1e-6].all() and not chosen[x <= 1e-6].any()
+    assert model.value(model.start_vector(chosen.astype(float))) <= lp.objective + 1e-6
