@@ -60,16 +60,25 @@ class Aggregation:
         return int(self.reach.shape[0])
 
 
-def row_sums(reach: sp.csr_array, values: np.ndarray) -> np.ndarray:
-    """``sum_{j in N(r)} values_j`` for every row, added in the row's (sorted) index
-    order, so two rows with the same set of units get bit-identical sums (signatures
-    rely on it); computed in slices to bound the scratch memory.
+def row_sums(reach: sp.csr_array | sp.csc_array, values: np.ndarray) -> np.ndarray:
+    """``sum_{j in N(r)} values_j`` for every row, added in ascending unit order, so two
+    rows with the same set of units get bit-identical sums (signatures rely on it).
+
+    From a CSC array only the columns with a nonzero value are read (a selection or an
+    LP solution has a few percent of the units); from a CSR array every row is read, in
+    slices of :data:`CHUNK_NONZEROS` to bound the scratch memory.
 
     >>> r = sp.csr_array(np.array([[1, 0, 1], [0, 0, 0], [1, 1, 1]], dtype=bool))
-    >>> row_sums(r, np.array([1.0, 2.0, 4.0])).tolist()
-    [5.0, 0.0, 7.0]
+    >>> row_sums(r, np.array([1.0, 2.0, 4.0])).tolist(), row_sums(sp.csc_array(r), np.array([1.0, 0.0, 4.0])).tolist()
+    ([5.0, 0.0, 7.0], [5.0, 0.0, 5.0])
     """
     values = np.asarray(values, dtype=float)
+    if isinstance(reach, sp.csc_array):
+        cols = np.flatnonzero(values)
+        starts, ends = reach.indptr[cols], reach.indptr[cols + 1]
+        lengths = ends - starts
+        take = np.repeat(ends - np.cumsum(lengths), lengths) + np.arange(int(lengths.sum()))
+        return np.bincount(reach.indices[take], weights=np.repeat(values[cols], lengths), minlength=reach.shape[0])
     indptr, indices = reach.indptr, reach.indices
     n = reach.shape[0]
     out = np.zeros(n)
@@ -141,8 +150,9 @@ def aggregate(reach: sp.csr_array, weight: np.ndarray, groups: np.ndarray) -> Ag
     return Aggregation(groups, _unions(reach, groups, n), np.bincount(groups, weights=weight, minlength=n))
 
 
-def group_loss(agg: Aggregation, reach: sp.csr_array, weight: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``loss_G`` of the module docstring: how much each group overstates ``x``.
+def group_loss(agg: Aggregation, reach: sp.csr_array | sp.csc_array, weight: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``loss_G`` of the module docstring: how much each group overstates ``x``
+    (``reach`` in either format; CSC is faster for a sparse ``x``, see :func:`row_sums`).
 
     >>> r = sp.csr_array(np.array([[1, 0], [0, 1]], dtype=bool))
     >>> a = aggregate(r, np.array([2.0, 3.0]), np.array([0, 0]))
@@ -156,9 +166,13 @@ def group_loss(agg: Aggregation, reach: sp.csr_array, weight: np.ndarray, x: np.
     return np.maximum(loss, 0.0)
 
 
-def refine(agg: Aggregation, reach: sp.csr_array, weight: np.ndarray, split: np.ndarray, x: np.ndarray | None = None, seed: int = 0) -> Aggregation:
+def refine(
+    agg: Aggregation, reach: sp.csr_array, weight: np.ndarray, split: np.ndarray, x: np.ndarray | None = None, seed: int = 0, reach_csc: sp.csc_array | None = None
+) -> Aggregation:
     """Split the groups where ``split`` is True: by the signature ``N(r) & supp(x)``
     when ``x`` is given, else into single rows. Groups not split keep their rows.
+    ``reach_csc`` (the same relation as a CSC array, optional) makes the signatures
+    faster.
 
     >>> r = sp.csr_array(np.array([[1, 0, 1], [0, 1, 1], [1, 0, 0]], dtype=bool))
     >>> a = aggregate(r, np.ones(3), np.zeros(3, dtype=int))
@@ -176,7 +190,7 @@ def refine(agg: Aggregation, reach: sp.csr_array, weight: np.ndarray, split: np.
     else:
         support = np.asarray(x, dtype=float) > 1e-9
         code = np.random.default_rng(seed).random(reach.shape[1]) * support
-        signature = row_sums(reach, code)
+        signature = row_sums(reach if reach_csc is None else reach_csc, code)
     key = np.stack([agg.groups.astype(float), np.where(rows, signature, -1.0)], axis=1)
     groups = _labels(key)
     n = int(groups.max()) + 1

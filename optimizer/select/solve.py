@@ -37,7 +37,7 @@ from optimizer.select.problem import SelectionProblem
 from optimizer.select.reduce import Reduction, reduce_problem
 from optimizer.select.result import SelectionResult, assemble, best_scores, service_hits
 from optimizer.select.solvers import (
-    AGGREGATE_MIN_NONZEROS,
+    aggregated_route,
     check_solver,
     lp_bound,
     relative_gap,
@@ -49,11 +49,7 @@ GREEDY_SHARE = 0.2
 """Share of the remaining time limit the greedy's local search may use."""
 GREEDY_MAX_SECONDS = 30.0
 """Cap of the greedy's local search without a time limit."""
-GREEDY_SHARE_AGGREGATED = 0.02
-"""The same share for models solved through the aggregated relaxation (national scale),
-where the LP rounding gives the better incumbent: measured on the benchmark's XL
-instance at 10 %, the greedy's 8 s local search ended 0.64 % below the LP bound, the
-rounding 0.07 % below in 0.35 s."""
+
 
 
 @dataclass(frozen=True)
@@ -370,9 +366,12 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
         )
 
     left = remaining()
-    share = GREEDY_SHARE_AGGREGATED if model.matrix.nnz >= AGGREGATE_MIN_NONZEROS else GREEDY_SHARE
-    greedy_deadline = time.perf_counter() + (share * left if left is not None else GREEDY_MAX_SECONDS)
-    use_greedy = (o.warm_start or o.solver == "greedy") and not spec.capacity
+    greedy_deadline = time.perf_counter() + (GREEDY_SHARE * left if left is not None else GREEDY_MAX_SECONDS)
+    # at national scale HiGHS goes through the aggregated relaxation, whose LP rounding is
+    # the better start (benchmark XL, 10 %: 0.07 % below the LP bound in 0.35 s; the greedy
+    # with 8 s of local search, 0.64 % below): no greedy there
+    national = o.solver != "greedy" and check_solver(o.solver) == "highs" and aggregated_route(model)
+    use_greedy = (o.warm_start or o.solver == "greedy") and not spec.capacity and not national
     greedy_local = greedy_select(problem, red, spec, deadline=greedy_deadline) if use_greedy else None
     if spec.capacity and o.warm_start:
         greedy_local = red.must_keep.copy()
