@@ -418,8 +418,12 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
        instances it usually equals the optimum: measured on the benchmark's M instance
        with unit costs, 2.2 / 18.1 / 4.0 s -> 0.9 / 3.1 / 3.2 s at 5 / 10 / 20 %. Its
        Lagrangian solution is one more incumbent candidate (when it fits the budget).
-    3. Incumbent: the warm start, improved by a small MIP over the LP's fractional units
-       only (the other units fixed at their integral LP values; RINS-style).
+    3. Incumbent: the best of the warm start, the LP solution rounded
+       (:func:`~optimizer.select.greedy.round_lp`) and improved by a local search over
+       the units near the LP solution (:func:`~optimizer.select.greedy.polish`), and a
+       small MIP over the LP's fractional units (the other units fixed at their
+       integral LP values; RINS-style, started from the rounding). Measured on the
+       benchmark's M instance: 1.22 -> 0.79 s at 10 % (5 % and 20 % unchanged).
     4. If the incumbent meets the best bound (for integral objectives: the bound rounded
        down), it is proven optimal: done.
     5. Otherwise, reduced-cost fixing: a unit at a bound in the LP whose reduced cost
@@ -564,7 +568,7 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
     rounded = round_lp(reach_csc, w, w_x, cost, budget, x_lp, model.col_lower[:n], model.col_upper[:n])
     limit = left()
     polish_deadline = None if limit is None else time.perf_counter() + 0.1 * limit
-    rounded = polish(reach_csc, w, w_x, cost, budget, rounded, x_lp > 1e-6, model.col_lower[:n] > 0.5, deadline=polish_deadline)
+    rounded = polish(reach_csc, w, w_x, cost, budget, rounded, _near_lp(x_lp, duals.columns[:n]), model.col_lower[:n] > 0.5, deadline=polish_deadline)
     incumbent = _better_selection(model, reach_csc, incumbent, rounded)
     reserve = 2.0 * (time.perf_counter() - tick)
     mip_rounds = 0
@@ -605,6 +609,15 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
         agg, a_model, lp, duals, more = stage
         rounds += more
         bound = min(bound, lp.objective)
+
+
+def _near_lp(x_lp: np.ndarray, reduced_costs: np.ndarray) -> np.ndarray:
+    """Units the local search may move in: the LP's support and the
+    :data:`NEIGHBOURHOOD` units outside it with the smallest reduced costs."""
+    near = x_lp > 1e-6
+    outside = np.flatnonzero(~near)
+    near[outside[np.argsort(np.abs(reduced_costs[outside]), kind="stable")[:NEIGHBOURHOOD]]] = True
+    return near
 
 
 def _better_selection(model: LinearModel, reach_csc: sp.csc_array, incumbent: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -679,6 +692,10 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
             incumbent = _better(model, incumbent, rounded, sign)
         else:
             rounded = None
+        polished = polish(sp.csc_array(parts[0]), parts[1], parts[2], parts[3], parts[4], chosen, _near_lp(x_lp[:n], duals[:n]), model.col_lower[:n] > 0.5)
+        candidate = model.start_vector(polished.astype(float))
+        if _feasible(model, candidate, tol=1e-9):
+            incumbent = _better(model, incumbent, candidate, sign)
     split = None
     if frac.any():
         split = _split(model, x_lp, lp_duals, incumbent, t0, left())
