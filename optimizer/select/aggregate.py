@@ -213,10 +213,10 @@ def refine(
 BASIC, AT_UPPER = 1, 2  # HiGHS basis status codes (kBasic, kUpper)
 
 
-def inherit_basis(agg: Aggregation, n_x: int, col_status: np.ndarray, row_status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def inherit_basis(agg: Aggregation, n_x: int, col_status: np.ndarray, row_status: np.ndarray, budget_row: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """A starting simplex basis for the aggregated model of ``agg`` from the optimal
     basis of the model it was refined from (column order ``x, y``; row order: one cover
-    row per group, then the budget). Units keep their status; the first part of each
+    row per group, then the budget if ``budget_row``). Units keep their status; the first part of each
     group takes the group's statuses; every further part adds one basic variable (its
     ``y`` if the group's ``y`` was basic, with its cover row tight; else its cover row),
     so the basis keeps one basic variable per row.
@@ -234,13 +234,14 @@ def inherit_basis(agg: Aggregation, n_x: int, col_status: np.ndarray, row_status
     y_parent = col_status[n_x + parent]
     row_parent = row_status[parent]
     rows = np.where(first, row_parent, np.where(y_parent == BASIC, AT_UPPER, BASIC))
-    return np.concatenate([col_status[:n_x], y_parent]), np.append(rows, row_status[-1])
+    return np.concatenate([col_status[:n_x], y_parent]), (np.append(rows, row_status[-1]) if budget_row else rows)
 
 
 def aggregated_model(model: LinearModel, agg: Aggregation, parts: tuple) -> LinearModel:
     """The aggregated model of ``model`` (plain budgeted coverage, ``parts`` its
-    :func:`~optimizer.select.bounds.coverage_structure`): the same unit columns, bounds,
-    budget and offset; one cover row per group."""
+    :func:`~optimizer.select.bounds.coverage_structure`; without a budget when the cost
+    in ``parts`` is None): the same unit columns, bounds, budget and offset; one cover
+    row per group."""
     _, _, w_x, cost, budget = parts
     n = model.n_x
     out = plain_coverage_model(agg.reach, w_x, agg.weight, model.col_lower[:n], model.col_upper[:n], cost=cost, budget=budget, offset=model.offset)

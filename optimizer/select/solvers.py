@@ -105,6 +105,9 @@ the nonzeros to the power 1.8."""
 COMPONENT_SHARE = 0.3
 """Share of the remaining time limit the component MIPs of the component bound may use."""
 
+COMPONENT_AGGREGATE_MIN_ROWS = 500
+"""Components with at least this many rows are solved on their aggregated relaxation."""
+
 COMPONENT_MIN_SECONDS = 5.0
 """Without a time limit, the component MIPs may use this long, or 3x the time spent so
 far if that is more (the hardest component of the benchmark's M instance with unit
@@ -520,7 +523,7 @@ def _aggregated_lp(model: LinearModel, parts: tuple, agg: Aggregation, deadline:
         if exact:
             return last
         agg = refine(agg, reach, w, loss > AGGREGATE_LP_TOLERANCE * max(1.0, abs(lp.objective)) / max(1, agg.n_groups), x, reach_csc=reach_csc)
-        basis = None if (duals.basis is None or agg.parent is None) else inherit_basis(agg, model.n_x, *duals.basis)
+        basis = None if (duals.basis is None or agg.parent is None) else inherit_basis(agg, model.n_x, *duals.basis, budget_row=parts[3] is not None)
 
 
 def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, time_limit, gap_rel, presolve, t0) -> SolveOutcome:
@@ -794,10 +797,44 @@ def _split(model: LinearModel, x_lp: np.ndarray, duals: LpDuals, incumbent: np.n
 
 def _solve_component(sub: LinearModel, start: np.ndarray | None, seconds: float | None) -> tuple[float | None, np.ndarray | None]:
     """One component's Lagrangian subproblem (:mod:`.decompose`): its proven dual bound
-    (valid also when the time limit stopped it) and its best solution."""
+    (valid also when the time limit stopped it) and its best solution.
+
+    A component with at least :data:`COMPONENT_AGGREGATE_MIN_ROWS` rows is first solved
+    on its aggregated relaxation (:mod:`.aggregate`: LP rounds, then one MIP): its bound
+    is valid for the component, and when the aggregated optimum values its own solution
+    exactly, that bound is the component's optimum; otherwise the component's own MIP
+    follows, from that solution. Measured on the benchmark's M instance with unit costs
+    at 10 %: the 139-unit, 1,753-row component in 1.4 s with 633 groups instead of 2.9 s
+    (solve 3.1 -> 1.6 s); on L at 10 % a 2,207-row component needed its own MIP after
+    the aggregated one (2.5 s instead of 1.95 s)."""
+    deadline = None if seconds is None else time.perf_counter() + seconds
+    reach = sub.completion[1]
+    bound = None
+    if reach.shape[0] >= COMPONENT_AGGREGATE_MIN_ROWS:
+        n = sub.n_x
+        w_y = sub.objective[n:]
+        agg = aggregate(reach, w_y, hash_groups(reach, AGGREGATE_HASHES))
+        stage = _aggregated_lp(sub, (reach, w_y, sub.objective[:n], None, None), agg, deadline)
+        if stage is not None:
+            agg, a_model = stage[0], stage[1]
+            left = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
+            out, _ = _run_highs(a_model, left, 0.0, None if start is None else a_model.start_vector(start[:n]), False, abs_gap=1e-6)
+            bound = _finite(out.bound)
+            if out.values is not None:
+                x = np.round(out.values[:n])
+                if out.status != "optimal" or not (group_loss(agg, reach, w_y, x) > 0).any():
+                    return bound, sub.start_vector(x)
+                start = sub.start_vector(x)
+        seconds = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
     out, _ = _run_highs(sub, seconds, 0.0, start, False, abs_gap=1e-6)
-    bound = out.bound if (out.bound is not None and math.isfinite(out.bound)) else None
-    return bound, out.values
+    found = _finite(out.bound)
+    if bound is not None and found is not None:
+        found = min(bound, found)
+    return found if found is not None else bound, out.values
+
+
+def _finite(value: float | None) -> float | None:
+    return value if (value is not None and math.isfinite(value)) else None
 
 
 def trivial_bound(model: LinearModel) -> float:
