@@ -160,9 +160,9 @@ def test_compacted_sub_mips_equal_brute_force(seed, instance_factory, brute, lex
     calls = []
     real = solvers._run_fixed
 
-    def spy(model, lower, upper, compact, *args):
+    def spy(model, lower, upper, compact, *args, **kwargs):
         calls.append(compact is not None)
-        return real(model, lower, upper, compact, *args)
+        return real(model, lower, upper, compact, *args, **kwargs)
 
     monkeypatch.setattr(solvers, "_run_fixed", spy)
     inst = instance_factory(300 + seed, m=14, n=120, density=0.12, score=False)
