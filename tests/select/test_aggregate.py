@@ -205,3 +205,26 @@ def test_final_mip_through_the_aggregated_relaxation_is_exact(seed, instance_fac
         assert res.status == "optimal"
         assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
     assert seen, "no final MIP went through the aggregated relaxation"
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_polish_never_worsens_and_keeps_the_budget(seed, instance_factory, brute):
+    """The local search over the units near the LP solution: its selection costs at most
+    the budget, covers at least what it started from, and never more than the brute-force
+    optimum."""
+    from optimizer.select.greedy import polish
+
+    inst = instance_factory(500 + seed, m=12, n=80, density=0.15, score=False)
+    budget = 0.3 * inst.units["cost"].sum()
+    b = brute(inst)
+    opt = b.need_covered[b.cost <= budget + 1e-9].max()
+    _, model = _model_of(inst, budget)
+    reach, w, w_x, cost, bud = coverage_structure(model)
+    n = model.n_x
+    lp, _ = _run_highs(model.relaxed(), None, 0.0, None, False)
+    start = round_lp(reach, w, w_x, cost, bud, lp.values[:n], model.col_lower[:n], model.col_upper[:n])
+    out = polish(sp.csc_array(reach), w, w_x, cost, bud, start, np.ones(n, dtype=bool), model.col_lower[:n] > 0.5)
+    value = model.value
+    assert cost[out].sum() <= bud + 1e-9
+    assert value(model.start_vector(out.astype(float))) >= value(model.start_vector(start.astype(float))) - 1e-9
+    assert value(model.start_vector(out.astype(float))) <= opt + 1e-6
