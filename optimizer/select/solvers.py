@@ -400,7 +400,9 @@ def _run_fixed(model, lower, upper, compact, time_limit, gap_rel, incumbent, pre
     check out (never seen; it would be a bug in a reduction) is not returned and its
     bound not trusted (``no_solution``), so the caller keeps its incumbent and bound.
     The compact model's bound is valid for the restricted problem because the compact
-    model is an exact reformulation of it.
+    model is an exact reformulation of it. With ``aggregated`` (the final MIP), a compact
+    model of plain budgeted coverage with :data:`FINAL_AGGREGATE_MIN_NONZEROS` or more is
+    solved by :func:`_solve_aggregated` (exact as well).
     """
     n = model.n_x
     if compact is not None:
@@ -541,8 +543,10 @@ def _aggregated_lp(model: LinearModel, parts: tuple, agg: Aggregation, deadline:
 
 
 def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, time_limit, gap_rel, presolve, t0, max_free=AGGREGATE_MAX_FREE) -> SolveOutcome:
-    """Plain budgeted coverage too large for its LP: solve the aggregated relaxation of
-    :mod:`.aggregate` instead, refining it until its optimum is valued exactly.
+    """Plain budgeted coverage through the aggregated relaxation of :mod:`.aggregate`,
+    refined until its optimum is valued exactly: for models too large for their LP, and
+    for the final MIP's compacted model (:func:`_run_fixed`, ``max_free=None``: the
+    final MIP always runs there).
 
     1. LP rounds: the aggregated LP (dual simplex, warm-started from the previous
        round's basis), then the groups that overstate its solution are split by the
