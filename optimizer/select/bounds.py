@@ -1,4 +1,5 @@
-r"""Bounds that exploit the structure of budgeted coverage (for when the LP is too big).
+r"""A bound that exploits the structure of budgeted coverage, for when not even an LP of
+the aggregated relaxation (:mod:`.aggregate`) finishes in time.
 
 Lagrangian relaxation of the cover rows (Fisher 1981, "The Lagrangian relaxation method
 for solving integer programming problems", Management Science 27:1-18). With
