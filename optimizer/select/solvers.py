@@ -272,7 +272,7 @@ def lp_out_of_reach(model: LinearModel, seconds: float | None) -> bool:
     """Will the LP relaxation predictably not finish within ``seconds``? Then it is not
     started (building and passing the model alone took 15 s at the benchmark's XL size)
     and the model goes through the aggregated relaxation of :mod:`.aggregate` instead
-    (plain budgeted coverage; else the solve goes on to HiGHS). The prediction scales the
+    (plain budgeted coverage; other models still try their LP). The prediction scales the
     measured L instance quadratically in the nonzeros (:data:`LP_REFERENCE`); it only
     steers the time, never a result.
 
