@@ -48,7 +48,7 @@ from optimizer.select.aggregate import (
 )
 from optimizer.select.bounds import coverage_structure, lagrangian_bound
 from optimizer.select.decompose import component_bound
-from optimizer.select.greedy import polish, round_lp
+from optimizer.select.greedy import polish, repair, round_lp
 from optimizer.select.model import LinearModel
 
 HMS = highspy.HighsModelStatus
@@ -735,6 +735,16 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
         # strict: the Lagrangian solution ignores the budget, and may exceed it by a hair
         if _feasible(model, candidate, tol=1e-9):
             incumbent = _better(model, incumbent, candidate, sign)
+        if parts is not None:
+            # made feasible, filled to the budget and polished (a Lagrangian heuristic)
+            n = model.n_x
+            csc = sp.csc_array(parts[0])
+            lo, up = model.col_lower[:n], model.col_upper[:n]
+            repaired = repair(csc, parts[1], parts[2], parts[3], parts[4], split.candidate & (up > 0.5), lo > 0.5, up > 0.5)
+            repaired = polish(csc, parts[1], parts[2], parts[3], parts[4], repaired, _near_lp(x_lp[:n], duals[:n]) | split.candidate, lo > 0.5)
+            candidate = model.start_vector(repaired.astype(float))
+            if _feasible(model, candidate, tol=1e-9):
+                incumbent = _better(model, incumbent, candidate, sign)
         bound = min(bound, split.bound)
         if closes(model.value(incumbent), bound):
             return done(incumbent, "optimal", bound, "Optimal (component Lagrangian bound reached)")

@@ -228,3 +228,30 @@ def test_polish_never_worsens_and_keeps_the_budget(seed, instance_factory, brute
     assert cost[out].sum() <= bud + 1e-9
     assert value(model.start_vector(out.astype(float))) >= value(model.start_vector(start.astype(float))) - 1e-9
     assert value(model.start_vector(out.astype(float))) <= opt + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_repair_makes_any_selection_feasible_and_full(seed, instance_factory, brute):
+    """The Lagrangian heuristic's repair: from every unit chosen (far over the budget) or
+    from none, the result fits the budget, no affordable unit with a positive gain is left
+    out, and it never beats the brute-force optimum."""
+    from optimizer.select.greedy import repair
+
+    inst = instance_factory(600 + seed, m=12, n=80, density=0.15, score=False)
+    budget = 0.3 * inst.units["cost"].sum()
+    b = brute(inst)
+    opt = b.need_covered[b.cost <= budget + 1e-9].max()
+    _, model = _model_of(inst, budget)
+    reach, w, w_x, cost, bud = coverage_structure(model)
+    n = model.n_x
+    csc = sp.csc_array(reach)
+    fixed = model.col_lower[:n] > 0.5
+    for start in (np.ones(n, dtype=bool), fixed.copy()):
+        out = repair(csc, w, w_x, cost, bud, start, fixed, model.col_upper[:n] > 0.5)
+        assert cost[out].sum() <= bud + 1e-9
+        assert out[fixed].all()
+        covered = (reach @ out.astype(float)) > 0
+        gain = w_x + reach.T @ (w * ~covered)
+        left = bud - cost[out].sum()
+        assert not (~out & (cost <= left + 1e-9) & (gain > 1e-9)).any()
+        assert model.value(model.start_vector(out.astype(float))) <= opt + 1e-6
