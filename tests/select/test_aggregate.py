@@ -207,6 +207,13 @@ def test_final_mip_through_the_aggregated_relaxation_is_exact(seed, instance_fac
     assert seen, "no final MIP went through the aggregated relaxation"
 
 
+def _case(inst, brute):
+    """The model at 30 % of the total cost and its brute-force optimum."""
+    budget = 0.3 * inst.units["cost"].sum()
+    b = brute(inst)
+    return _model_of(inst, budget)[1], b.need_covered[b.cost <= budget + 1e-9].max()
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_polish_never_worsens_and_keeps_the_budget(seed, instance_factory, brute):
     """The local search over the units near the LP solution: its selection costs at most
@@ -214,11 +221,7 @@ def test_polish_never_worsens_and_keeps_the_budget(seed, instance_factory, brute
     optimum."""
     from optimizer.select.greedy import polish
 
-    inst = instance_factory(500 + seed, m=12, n=80, density=0.15, score=False)
-    budget = 0.3 * inst.units["cost"].sum()
-    b = brute(inst)
-    opt = b.need_covered[b.cost <= budget + 1e-9].max()
-    _, model = _model_of(inst, budget)
+    model, opt = _case(instance_factory(500 + seed, m=12, n=80, density=0.15, score=False), brute)
     reach, w, w_x, cost, bud = coverage_structure(model)
     n = model.n_x
     lp, _ = _run_highs(model.relaxed(), None, 0.0, None, False)
@@ -237,11 +240,7 @@ def test_repair_makes_any_selection_feasible_and_full(seed, instance_factory, br
     out, and it never beats the brute-force optimum."""
     from optimizer.select.greedy import repair
 
-    inst = instance_factory(600 + seed, m=12, n=80, density=0.15, score=False)
-    budget = 0.3 * inst.units["cost"].sum()
-    b = brute(inst)
-    opt = b.need_covered[b.cost <= budget + 1e-9].max()
-    _, model = _model_of(inst, budget)
+    model, opt = _case(instance_factory(600 + seed, m=12, n=80, density=0.15, score=False), brute)
     reach, w, w_x, cost, bud = coverage_structure(model)
     n = model.n_x
     csc = sp.csc_array(reach)
