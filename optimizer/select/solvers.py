@@ -157,6 +157,11 @@ NEIGHBOURHOOD = 60
 with the smallest reduced costs: the likeliest to change)."""
 
 
+POLISH_ALL_MAX_UNITS = 5000
+"""Up to this many units, the local search after the LP rounding may move any unit
+(benchmark M at 20 %: it then ends at the optimum, 0.70 -> 0.51 s; L unchanged); above,
+only the units near the LP solution (:func:`_near_lp`)."""
+
 SUB_MIPS = (NEIGHBOURHOOD,)
 """Incumbent searches: units freed besides the LP's fractional ones, one sub-MIP per
 entry (measured on the benchmark's M instance: one search with the neighbourhood beat
@@ -723,7 +728,8 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
             incumbent = _better(model, incumbent, rounded, sign)
         else:
             rounded = None
-        polished = polish(sp.csc_array(parts[0]), parts[1], parts[2], parts[3], parts[4], chosen, _near_lp(x_lp[:n], duals[:n]), model.col_lower[:n] > 0.5)
+        near = np.ones(n, dtype=bool) if n <= POLISH_ALL_MAX_UNITS else _near_lp(x_lp[:n], duals[:n])
+        polished = polish(sp.csc_array(parts[0]), parts[1], parts[2], parts[3], parts[4], chosen, near, model.col_lower[:n] > 0.5)
         candidate = model.start_vector(polished.astype(float))
         if _feasible(model, candidate, tol=1e-9):
             incumbent = _better(model, incumbent, candidate, sign)
