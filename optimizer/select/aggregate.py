@@ -195,8 +195,7 @@ def refine(
     groups = _labels(key)
     n = int(groups.max()) + 1
     # groups not split keep their union row; only the new parts are recomputed
-    first = np.full(n, -1, dtype=np.int64)
-    first[groups[::-1]] = np.arange(len(groups))[::-1]
+    first = np.unique(groups, return_index=True)[1]  # one member of each group (labels are 0..n-1)
     fresh = rows[first]
     old_rows = agg.reach[agg.groups[first[~fresh]]]
     fresh_labels = np.flatnonzero(fresh)
