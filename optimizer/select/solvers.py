@@ -720,21 +720,15 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
         candidate[is_int] = np.round(candidate[is_int])
         if _feasible(model, candidate):
             incumbent = _better(model, incumbent, candidate, sign)
-    rounded = None
     parts = coverage_structure(model) if frac.any() else None
     if parts is not None:
         n = model.n_x
-        chosen = round_lp(parts[0], parts[1], parts[2], parts[3], parts[4], x_lp[:n], model.col_lower[:n], model.col_upper[:n])
-        rounded = model.start_vector(chosen.astype(float))
-        if _feasible(model, rounded, tol=1e-9):
-            incumbent = _better(model, incumbent, rounded, sign)
-        else:
-            rounded = None
+        reach_csc = sp.csc_array(parts[0])
+        chosen = round_lp(reach_csc, parts[1], parts[2], parts[3], parts[4], x_lp[:n], model.col_lower[:n], model.col_upper[:n])
+        incumbent = _better_selection(model, reach_csc, incumbent, chosen)
         near = np.ones(n, dtype=bool) if n <= POLISH_ALL_MAX_UNITS else _near_lp(x_lp[:n], duals[:n])
-        polished = polish(sp.csc_array(parts[0]), parts[1], parts[2], parts[3], parts[4], chosen, near, model.col_lower[:n] > 0.5)
-        candidate = model.start_vector(polished.astype(float))
-        if _feasible(model, candidate, tol=1e-9):
-            incumbent = _better(model, incumbent, candidate, sign)
+        polished = polish(reach_csc, parts[1], parts[2], parts[3], parts[4], chosen, near, model.col_lower[:n] > 0.5)
+        incumbent = _better_selection(model, reach_csc, incumbent, polished)
     split = None
     if frac.any() and components:
         split = _split(model, x_lp, lp_duals, incumbent, t0, left())
@@ -745,14 +739,10 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
             incumbent = _better(model, incumbent, candidate, sign)
         if parts is not None:
             # made feasible, filled to the budget and polished (a Lagrangian heuristic)
-            n = model.n_x
-            csc = sp.csc_array(parts[0])
             lo, up = model.col_lower[:n], model.col_upper[:n]
-            repaired = repair(csc, parts[1], parts[2], parts[3], parts[4], split.candidate & (up > 0.5), lo > 0.5, up > 0.5)
-            repaired = polish(csc, parts[1], parts[2], parts[3], parts[4], repaired, _near_lp(x_lp[:n], duals[:n]) | split.candidate, lo > 0.5)
-            candidate = model.start_vector(repaired.astype(float))
-            if _feasible(model, candidate, tol=1e-9):
-                incumbent = _better(model, incumbent, candidate, sign)
+            repaired = repair(reach_csc, parts[1], parts[2], parts[3], parts[4], split.candidate & (up > 0.5), lo > 0.5, up > 0.5)
+            repaired = polish(reach_csc, parts[1], parts[2], parts[3], parts[4], repaired, _near_lp(x_lp[:n], duals[:n]) | split.candidate, lo > 0.5)
+            incumbent = _better_selection(model, reach_csc, incumbent, repaired)
         bound = min(bound, split.bound)
         if closes(model.value(incumbent), bound):
             return done(incumbent, "optimal", bound, "Optimal (component Lagrangian bound reached)")
@@ -774,7 +764,7 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
                 compact,
                 cap if limit is None else min(cap, 0.25 * limit),
                 gap_rel,
-                rounded,  # agrees with the LP where it is integral: a start for this MIP
+                None,
                 True,
                 abs_gap,
             )
