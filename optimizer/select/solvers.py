@@ -609,7 +609,7 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
     mip_rounds = 0
 
     def outcome(status, why):
-        return _aggregated_outcome(model, incumbent, status, bound, f"{why} ({agg.n_groups} groups, {rounds} LP rounds, {mip_rounds} MIP rounds)")
+        return _finish(model, incumbent, status, bound, f"{why} ({agg.n_groups} groups, {rounds} LP rounds, {mip_rounds} MIP rounds)")
 
     while True:
         if closes(model.value(incumbent), bound):
@@ -667,12 +667,18 @@ def _better_selection(model: LinearModel, reach_csc: sp.csc_array, incumbent: np
     return incumbent
 
 
-def _aggregated_outcome(model: LinearModel, incumbent: np.ndarray, status: str, bound: float, raw: str) -> SolveOutcome:
-    obj = model.value(incumbent)
-    if status == "time_limit" and integral_objective(model) and bound - obj < 1.0 - 1e-6:
+def _finish(model: LinearModel, values: np.ndarray, status: str, bound: float | None, raw: str) -> SolveOutcome:
+    """The outcome for the selection ``values`` with the best proven ``bound`` (the
+    trivial bound if there is none); for integer-valued objectives a gap below one
+    person is proven optimality."""
+    obj = model.value(values)
+    if bound is None or not math.isfinite(bound):
+        bound = trivial_bound(model)
+    sign = 1.0 if model.maximize else -1.0
+    if status == "time_limit" and integral_objective(model) and sign * (bound - obj) < 1.0 - 1e-6:
         status = "optimal"  # integer-valued objective: no better integer value remains
     gap = 0.0 if status == "optimal" else relative_gap(obj, bound)
-    return SolveOutcome(status, incumbent, obj, obj if status == "optimal" else bound, gap, "highs", raw, 0.0)
+    return SolveOutcome(status, values, obj, bound if status != "optimal" else obj, gap, "highs", raw, 0.0)
 
 
 def _closer(model: LinearModel, gap_rel: float):
@@ -703,13 +709,7 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
     closes = _closer(model, gap_rel)
 
     def done(values, status, best_bound, raw):
-        obj = model.value(values)
-        if best_bound is None or not math.isfinite(best_bound):
-            best_bound = trivial_bound(model)
-        if status == "time_limit" and integral and sign * (best_bound - obj) < 1.0 - 1e-6:
-            status = "optimal"  # integer-valued objective: no better integer value remains
-        gap = 0.0 if status == "optimal" else relative_gap(obj, best_bound)
-        return SolveOutcome(status, values, obj, best_bound if status != "optimal" else obj, gap, "highs", raw, 0.0)
+        return _finish(model, values, status, best_bound, raw)
 
     bound = lp.objective
     x_lp = lp.values
