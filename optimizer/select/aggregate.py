@@ -245,3 +245,35 @@ def aggregated_model(model: LinearModel, agg: Aggregation, parts: tuple) -> Line
     n = model.n_x
     out = plain_coverage_model(agg.reach, w_x, agg.weight, model.col_lower[:n], model.col_upper[:n], cost=cost, budget=budget, offset=model.offset)
     return replace(out, units=model.units)
+
+
+def disaggregate_duals(
+    agg: Aggregation, reach: sp.csr_array, weight: np.ndarray, w_x: np.ndarray, cost: np.ndarray | None, group_duals: np.ndarray, lam: float
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Duals of the original LP from an optimal dual of the aggregated LP: each member
+    ``r`` of group ``G`` gets the share ``u_r = pi_G w_r / W_G`` of its group's dual
+    ``pi_G`` (clipped to ``[0, W_G]``); the budget keeps ``lam``. Returns ``(u, a)``, the
+    cover-row duals and the units' reduced costs ``a_j = w_x_j - lam c_j + sum_{r: j in
+    N(r)} u_r``.
+
+    Why they are optimal: the Lagrangian dual value ``lam B + sum_r max(0, w_r - u_r) +
+    sum_j max_{x_j} a_j x_j`` is an upper bound of the original LP for every ``u >= 0``
+    (weak duality). The first sum equals the aggregated one (``sum_{r in G} (w_r - u_r)
+    = W_G - pi_G``), and ``a_j`` is at most the aggregated reduced cost (a unit reaches
+    every member of a group it is counted in at most, often fewer), so the value is at
+    most the aggregated dual value. When the aggregated LP values its solution exactly,
+    that is the original LP's optimum: ``u`` is an optimal dual of the original LP.
+
+    >>> r = sp.csr_array(np.array([[1, 0], [0, 1]], dtype=bool))
+    >>> a = aggregate(r, np.array([1.0, 3.0]), np.zeros(2, dtype=int))
+    >>> u, red = disaggregate_duals(a, r, np.array([1.0, 3.0]), np.zeros(2), np.ones(2), np.array([2.0]), 2.0)
+    >>> u.tolist(), red.tolist()
+    ([0.5, 1.5], [-1.5, -0.5])
+    """
+    pi = np.clip(np.abs(np.asarray(group_duals, dtype=float)), 0.0, agg.weight)
+    share = np.divide(weight, agg.weight[agg.groups], out=np.zeros(len(weight)), where=agg.weight[agg.groups] > 0)
+    u = pi[agg.groups] * share
+    a = np.asarray(w_x, dtype=float) + sp.csr_array(reach.T, dtype=float) @ u
+    if cost is not None:
+        a = a - abs(float(lam)) * np.asarray(cost, dtype=float)
+    return u, a

@@ -40,13 +40,19 @@ from optimizer.select.aggregate import (
     Aggregation,
     aggregate,
     aggregated_model,
+    disaggregate_duals,
     group_loss,
     hash_groups,
     inherit_basis,
     refine,
     row_sums,
 )
-from optimizer.select.bounds import coverage_structure, lagrangian_bound
+from optimizer.select.bounds import (
+    cover_dual_value,
+    coverage_structure,
+    lagrangian_bound,
+    lift_cover_duals,
+)
 from optimizer.select.decompose import component_bound
 from optimizer.select.greedy import polish, repair, round_lp
 from optimizer.select.model import LinearModel
@@ -117,6 +123,14 @@ AGGREGATE_MIN_NONZEROS = 5_000_000
 """Plain budgeted coverage models with at least this many nonzeros (or whose LP is out of
 reach of the time limit) are solved through the aggregated relaxation of
 :mod:`.aggregate` (the benchmark's L instance has 0.9 million, XL 72 million)."""
+
+AGGREGATE_LP_MIN_NONZEROS = 100_000
+"""From this many nonzeros, the LP relaxation of plain budgeted coverage on the direct
+path is solved through the aggregated relaxation's LP rounds (:func:`_lp_by_aggregation`)
+instead of the primal simplex on the model. Benchmark L (883,476 nonzeros): LP 3.5-4.8 s
+-> 0.6-0.8 s, solve 5.5 / 39 / 19 s -> 2.4 / 24 / 12 s at 5 / 10 / 20 %; M (164,380):
+0.70 / 0.76 / 0.48 s -> 0.67 / 0.61 / 0.32 s, and 0.66 / 1.50 / 0.70 s -> 0.66 / 1.50 /
+0.53 s with unit costs."""
 
 AGGREGATE_HASHES = 2
 """Min-hashes per row in the first partition of the aggregated relaxation."""
@@ -490,7 +504,12 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
     parts = coverage_structure(model)
     if parts is not None and (aggregated_route(model) or (incumbent is not None and lp_out_of_reach(model, lp_limit))):
         return _solve_aggregated(model, parts, incumbent, time_limit, gap_rel, presolve, t0)
-    lp, lp_duals = _run_highs(model.relaxed(), lp_limit, 0.0, None, False, primal=True)
+    if parts is not None and model.matrix.nnz >= AGGREGATE_LP_MIN_NONZEROS:
+        lp, lp_duals = _lp_by_aggregation(model, parts, None if lp_limit is None else t0 + lp_limit, sp.csc_array(parts[0]))
+        if lp is None:
+            lp = SolveOutcome("time_limit", None, None, None, None, "highs", "Time limit reached (aggregated LP)", 0.0)
+    else:
+        lp, lp_duals = _run_highs(model.relaxed(), lp_limit, 0.0, None, False, primal=True)
     if lp.status == "infeasible":
         return lp
     if lp.status != "optimal" and incumbent is not None:
@@ -548,6 +567,45 @@ def _aggregated_lp(model: LinearModel, parts: tuple, agg: Aggregation, deadline:
             return last
         agg = refine(agg, reach, w, loss > AGGREGATE_LP_TOLERANCE * max(1.0, abs(lp.objective)) / max(1, agg.n_groups), x, reach_csc=reach_csc)
         basis = None if (duals.basis is None or agg.parent is None) else inherit_basis(agg, model.n_x, *duals.basis, budget_row=parts[3] is not None)
+
+
+def _lp_by_aggregation(model: LinearModel, parts: tuple, deadline: float | None, reach_csc: sp.csc_array):
+    """The LP relaxation of plain budgeted coverage solved through the LP rounds of the
+    aggregated relaxation (:func:`_aggregated_lp`), returned as ``(outcome, duals)`` of
+    ``model`` itself, or ``(None, None)`` if no round finished before ``deadline``.
+
+    The solution's units are the aggregated LP's, its ``y`` their true coverage; the
+    objective is the aggregated LP bound (the LP bound once the rounds converged, a valid
+    bound above it otherwise). The duals: the aggregated ones spread over the groups'
+    members (:func:`~optimizer.select.aggregate.disaggregate_duals`), then lifted on the
+    rows a selected unit covers alone (:func:`~optimizer.select.bounds.lift_cover_duals`).
+    Both are optimal duals of ``model``'s LP once the rounds converged (and valid duals
+    in any case), so each unit gets the larger reduced cost of the two (the spread one
+    for units at 0, the lifted or the aggregated one for units at 1): reduced-cost
+    fixing and the component bound stay rigorous.
+
+    Measured on the benchmark's L instance (883,476 nonzeros): 0.6-0.8 s against 3.5-4.8 s
+    for the primal simplex on the model (5 / 10 / 20 % budgets)."""
+    reach, w, w_x, cost, budget = parts
+    n = model.n_x
+    agg = aggregate(reach, w, hash_groups(reach, AGGREGATE_HASHES))
+    stage = _aggregated_lp(model, parts, agg, deadline, None, reach_csc)
+    if stage is None:
+        return None, None
+    agg, _, lp, duals, _ = stage
+    x = lp.values[:n]
+    lower, upper = model.col_lower[:n], model.col_upper[:n]
+    lam = abs(float(duals.rows[-1]))
+    u, a = disaggregate_duals(agg, reach, w, w_x, cost, duals.rows[: agg.n_groups], lam)
+    lifted = lift_cover_duals(reach, w, x, a, u, lower, upper)
+    value, a_lifted = cover_dual_value(sp.csr_array(reach.T, dtype=float), w, w_x, cost, budget, lam, lifted, lower, upper)
+    if value + model.offset > lp.objective + 1e-9 * max(1.0, abs(lp.objective)):
+        lifted, a_lifted = u, a  # not optimal (the rounds stopped early): keep the spread dual
+    at_lower = x <= lower + 1e-9
+    reduced = np.where(at_lower, a, np.maximum(a_lifted, np.abs(duals.columns[:n])))
+    values = np.concatenate([x, np.minimum(1.0, row_sums(reach_csc, x))])
+    outcome = replace(lp, values=values, raw_status=f"{lp.raw_status} (aggregated LP, {agg.n_groups} groups)")
+    return outcome, LpDuals(np.concatenate([reduced, w - lifted]), np.insert(lifted, model.row_names.index("budget"), lam))
 
 
 def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, time_limit, gap_rel, presolve, t0, max_free=AGGREGATE_MAX_FREE) -> SolveOutcome:

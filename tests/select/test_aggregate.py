@@ -254,3 +254,102 @@ def test_repair_makes_any_selection_feasible_and_full(seed, instance_factory, br
         left = bud - cost[out].sum()
         assert not (~out & (cost <= left + 1e-9) & (gain > 1e-9)).any()
         assert model.value(model.start_vector(out.astype(float))) <= opt + 1e-6
+
+
+def _model_optima(model):
+    """Brute force over the model's own columns: ``(selections, values, feasible)``
+    (independent of HiGHS; the model has at most ~13 unit columns here)."""
+    n = model.n_x
+    subsets = _all_subsets(n)
+    _, _, _, cost, bud = coverage_structure(model)
+    lo, up = model.col_lower[:n], model.col_upper[:n]
+    values = np.array([model.value(model.start_vector(x)) for x in subsets])
+    feasible = (
+        (subsets @ cost <= bud + 1e-9)
+        & np.all(subsets >= lo - 1e-9, axis=1)
+        & np.all(subsets <= up + 1e-9, axis=1)
+    )
+    return subsets, values, feasible
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_spread_and_lifted_duals_are_optimal_duals_of_the_original_lp(seed, instance_factory):
+    """The aggregated LP's dual spread over the groups' members (``disaggregate_duals``)
+    and then lifted (``lift_cover_duals``) are optimal duals of the original LP: their
+    Lagrangian dual value equals the LP optimum HiGHS finds on the original model; the
+    lift only raises reduced costs and leaves no unit at 0 with a positive one."""
+    from optimizer.select.aggregate import disaggregate_duals
+    from optimizer.select.bounds import cover_dual_value, lift_cover_duals
+    from optimizer.select.solvers import _aggregated_lp
+
+    inst = instance_factory(700 + seed, m=13, n=120, density=0.14, score=False)
+    _, model = _model_of(inst, 0.25 * inst.units["cost"].sum())
+    parts = coverage_structure(model)
+    reach, w, w_x, cost, bud = parts
+    n = model.n_x
+    lo, up = model.col_lower[:n], model.col_upper[:n]
+    direct, _ = _run_highs(model.relaxed(), None, 0.0, None, False)
+    agg, _, lp, duals, _ = _aggregated_lp(
+        model, parts, aggregate(reach, w, hash_groups(reach, 1)), None
+    )
+    assert lp.objective == pytest.approx(direct.objective, rel=1e-7)
+    lam = abs(duals.rows[-1])
+    u, a = disaggregate_duals(agg, reach, w, w_x, cost, duals.rows[: agg.n_groups], lam)
+    reach_t = sp.csr_array(reach.T, dtype=float)
+    value, a_check = cover_dual_value(reach_t, w, w_x, cost, bud, lam, u, lo, up)
+    np.testing.assert_allclose(a_check, a, atol=1e-9)
+    assert value + model.offset == pytest.approx(direct.objective, rel=1e-7)
+    x = lp.values[:n]
+    lifted = lift_cover_duals(reach, w, x, a, u, lo, up)
+    value_l, a_l = cover_dual_value(reach_t, w, w_x, cost, bud, lam, lifted, lo, up)
+    assert value_l + model.offset == pytest.approx(direct.objective, rel=1e-7)
+    assert np.all(lifted >= u - 1e-12) and np.all(lifted <= np.maximum(w, u) + 1e-9)
+    assert np.all(a_l >= a - 1e-9)
+    assert np.all(a_l[x <= 1e-9] <= 1e-7)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_reduced_costs_from_the_aggregated_lp_only_fix_what_brute_force_allows(
+    seed, instance_factory
+):
+    """Rigour of the fixing the duals of ``_lp_by_aggregation`` allow: for every unit at a
+    bound of the LP solution, every feasible selection with that unit moved to its other
+    bound is worth at most ``LP bound - |reduced cost|`` (brute force over every
+    selection), so fixing it when that is below an incumbent loses no better solution."""
+    from optimizer.select.solvers import _lp_by_aggregation
+
+    inst = instance_factory(800 + seed, m=13, n=120, density=0.14, score=False)
+    _, model = _model_of(inst, (0.15 + 0.05 * (seed % 4)) * inst.units["cost"].sum())
+    parts = coverage_structure(model)
+    lp, duals = _lp_by_aggregation(model, parts, None, sp.csc_array(parts[0]))
+    n = model.n_x
+    x = lp.values[:n]
+    subsets, values, feasible = _model_optima(model)
+    assert lp.objective >= values[feasible].max() - 1e-6
+    checked = 0
+    for j in range(n):
+        if x[j] <= 1e-9 or x[j] >= 1 - 1e-9:
+            flipped = feasible & (subsets[:, j] != round(x[j]))
+            if flipped.any():
+                assert values[flipped].max() <= lp.objective - abs(duals.columns[j]) + 1e-6
+                checked += abs(duals.columns[j]) > 1e-6
+    assert checked > 0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_lp_through_aggregation_then_direct_path_finds_the_brute_force_optimum(
+    seed, instance_factory, brute, monkeypatch
+):
+    """With the LP solved through the aggregated relaxation (as from
+    ``AGGREGATE_LP_MIN_NONZEROS``; forced here), the rest of the direct path (rounding,
+    component bound, fixing, final MIP) proves the brute-force optimum at two budgets."""
+    inst = instance_factory(900 + seed, m=12, n=90, density=0.12, score=False)
+    b = brute(inst)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    monkeypatch.setitem(solve_model.__globals__, "AGGREGATE_LP_MIN_NONZEROS", 0)
+    for share in (0.2, 0.4):
+        budget = share * inst.units["cost"].sum()
+        res = solve(problem, budget=budget, lexicographic=False)
+        assert res.status == "optimal"
+        assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
+        assert res.total_cost <= budget + 1e-9
