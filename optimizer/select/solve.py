@@ -40,6 +40,7 @@ from optimizer.select.solvers import (
     aggregated_route,
     check_solver,
     lp_bound,
+    lp_by_aggregation,
     relative_gap,
     solve_model,
 )
@@ -367,10 +368,11 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
 
     left = remaining()
     greedy_deadline = time.perf_counter() + (GREEDY_SHARE * left if left is not None else GREEDY_MAX_SECONDS)
-    # at national scale HiGHS goes through the aggregated relaxation, whose LP rounding is
-    # the better start (benchmark XL, 10 %: 0.07 % below the LP bound in 0.35 s; the greedy
-    # with 8 s of local search, 0.64 % below): no greedy there
-    national = o.solver != "greedy" and check_solver(o.solver) == "highs" and aggregated_route(model)
+    # where HiGHS solves the LP through the aggregated relaxation (national scale, and
+    # plain coverage from 100,000 nonzeros), the LP rounding is the better start
+    # (benchmark XL, 10 %: 0.07 % below the LP bound in 0.35 s; the greedy with 8 s of
+    # local search, 0.64 % below; at M the greedy cost 0.04 s of 0.6): no greedy there
+    national = o.solver != "greedy" and check_solver(o.solver) == "highs" and (aggregated_route(model) or lp_by_aggregation(model))
     use_greedy = (o.warm_start or o.solver == "greedy") and not spec.capacity and not national
     greedy_local = greedy_select(problem, red, spec, deadline=greedy_deadline) if use_greedy else None
     if spec.capacity and o.warm_start:

@@ -504,10 +504,13 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
     parts = coverage_structure(model)
     if parts is not None and (aggregated_route(model) or (incumbent is not None and lp_out_of_reach(model, lp_limit))):
         return _solve_aggregated(model, parts, incumbent, time_limit, gap_rel, presolve, t0)
-    if parts is not None and model.matrix.nnz >= AGGREGATE_LP_MIN_NONZEROS:
-        lp, lp_duals = _lp_by_aggregation(model, parts, None if lp_limit is None else t0 + lp_limit, sp.csc_array(parts[0]))
+    if lp_by_aggregation(model):
+        reach_csc = sp.csc_array(parts[0])
+        lp, lp_duals = _lp_by_aggregation(model, parts, None if lp_limit is None else t0 + lp_limit, reach_csc)
         if lp is None:
             lp = SolveOutcome("time_limit", None, None, None, None, "highs", "Time limit reached (aggregated LP)", 0.0)
+            # no greedy start at this size (see solve.py): the cost-effectiveness greedy now
+            incumbent = incumbent if incumbent is not None else _better_selection(model, reach_csc, None, _greedy_rounding(model, parts, reach_csc, None))
     else:
         lp, lp_duals = _run_highs(model.relaxed(), lp_limit, 0.0, None, False, primal=True)
     if lp.status == "infeasible":
@@ -531,6 +534,21 @@ def _lagrangian_outcome(model: LinearModel, incumbent: np.ndarray, lagrange: flo
     bound = min(lagrange, trivial_bound(model)) if model.maximize else lagrange
     obj = model.value(incumbent)
     return SolveOutcome("time_limit", incumbent, obj, bound, relative_gap(obj, bound), "highs", f"Time limit reached ({why}; Lagrangian bound)", 0.0)
+
+
+def lp_by_aggregation(model: LinearModel) -> bool:
+    """Is ``model`` plain budgeted coverage of at least :data:`AGGREGATE_LP_MIN_NONZEROS`,
+    whose LP relaxation goes through the aggregated LP rounds (:func:`_lp_by_aggregation`)?
+    Then no greedy warm start is needed: the LP rounding is the better start."""
+    return model.matrix.nnz >= AGGREGATE_LP_MIN_NONZEROS and coverage_structure(model) is not None
+
+
+def _greedy_rounding(model: LinearModel, parts: tuple, reach_csc: sp.csc_array, x_lp: np.ndarray | None) -> np.ndarray:
+    """The LP solution ``x_lp`` rounded (:func:`~optimizer.select.greedy.round_lp`); without
+    one, the cost-effectiveness greedy (the rounding of an all-fractional solution)."""
+    n = model.n_x
+    guess = np.full(n, 0.5) if x_lp is None else x_lp[:n]
+    return round_lp(reach_csc, parts[1], parts[2], parts[3], parts[4], guess, model.col_lower[:n], model.col_upper[:n])
 
 
 def aggregated_route(model: LinearModel) -> bool:
@@ -644,10 +662,7 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
     deadline = None if limit is None else time.perf_counter() + AGGREGATE_LP_SHARE * limit
     stage = _aggregated_lp(model, parts, agg, deadline, None, reach_csc)
     if incumbent is None:
-        # the cost-effectiveness greedy (the rounding of an all-fractional LP solution)
-        guess = np.full(n, 0.5) if stage is None else stage[2].values[:n]
-        chosen = round_lp(reach_csc, w, w_x, cost, budget, guess, model.col_lower[:n], model.col_upper[:n])
-        incumbent = _better_selection(model, reach_csc, None, chosen)
+        incumbent = _better_selection(model, reach_csc, None, _greedy_rounding(model, parts, reach_csc, None if stage is None else stage[2].values))
         if incumbent is None:
             return SolveOutcome("no_solution", None, None, None, None, "highs", "No solution (aggregated route)", 0.0)
     if stage is None:

@@ -353,3 +353,23 @@ def test_lp_through_aggregation_then_direct_path_finds_the_brute_force_optimum(
         assert res.status == "optimal"
         assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
         assert res.total_cost <= budget + 1e-9
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_unfinished_aggregated_lp_falls_back_to_the_greedy_and_a_lagrangian_bound(seed, instance_factory, brute, monkeypatch):
+    """No greedy warm start where the LP goes through the aggregation; if not even its
+    first round finishes in time, the answer is the cost-effectiveness greedy (feasible)
+    with a Lagrangian bound at least the optimum, labelled as a time limit."""
+    inst = instance_factory(seed, m=12, n=90, density=0.12, score=False)
+    b = brute(inst)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    monkeypatch.setitem(solve_model.__globals__, "AGGREGATE_LP_MIN_NONZEROS", 0)
+    monkeypatch.setitem(solve_model.__globals__, "_lp_by_aggregation", lambda *a, **k: (None, None))
+    budget = 0.3 * inst.units["cost"].sum()
+    opt = b.need_covered[b.cost <= budget + 1e-9].max()
+    res = solve(problem, budget=budget, time_limit=5.0, lexicographic=False)
+    assert res.total_cost <= budget + 1e-9
+    assert 0 < res.covered_need <= opt + 1e-6
+    assert res.bound >= opt - 1e-6
+    assert res.status == "time_limit" and "Lagrangian" in res.stages["coverage"]["solver_status"]
+    assert res.gap == pytest.approx((res.bound - res.covered_need) / res.covered_need)
