@@ -273,15 +273,15 @@ def solve_model(
 
 
 def lp_bound(model: LinearModel, time_limit: float | None = None, incumbent_x: np.ndarray | None = None) -> float | None:
-    """Objective of the LP relaxation (a valid bound). For plain budgeted coverage at
-    national scale (see :func:`_solve_highs`), the LP rounds of the aggregated
+    """Objective of the LP relaxation (a valid bound). For plain budgeted coverage from
+    :data:`AGGREGATE_LP_MIN_NONZEROS` (see :func:`_solve_highs`), the LP rounds of the aggregated
     relaxation (:mod:`.aggregate`: the LP bound, or a valid bound above it when the
     time runs out first). When no LP finishes in time, the Lagrangian bound of
     :mod:`.bounds` (plain budgeted coverage only), else None."""
     t0 = time.perf_counter()
     lp_limit = None if time_limit is None else LP_SHARE * time_limit
     parts = coverage_structure(model)
-    if parts is not None and (model.matrix.nnz >= AGGREGATE_MIN_NONZEROS or lp_out_of_reach(model, lp_limit)):
+    if parts is not None and (lp_by_aggregation(model) or lp_out_of_reach(model, lp_limit)):
         agg = aggregate(parts[0], parts[1], hash_groups(parts[0], AGGREGATE_HASHES))
         stage = _aggregated_lp(model, parts, agg, None if lp_limit is None else t0 + lp_limit)
         if stage is not None:
