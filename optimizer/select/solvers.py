@@ -315,29 +315,31 @@ def lp_out_of_reach(model: LinearModel, seconds: float | None) -> bool:
     return ref_seconds * (model.matrix.nnz / nnz) ** 2 > seconds
 
 
-def _highs_lp(model: LinearModel) -> highspy.HighsLp:
+def _pass_model(h: highspy.Highs, model: LinearModel) -> None:
+    """Pass ``model`` to ``h`` as arrays (the array overload of ``passModel`` reads the
+    numpy buffers; filling a ``HighsLp`` attribute by attribute converted element by
+    element: 12 ms instead of 2 ms for the benchmark's M model, once per LP round)."""
     inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
     a = model.matrix
-    lp.num_col_ = int(a.shape[1])
-    lp.num_row_ = int(a.shape[0])
-    lp.col_cost_ = np.asarray(model.objective, dtype=float)
-    lp.offset_ = float(model.offset)
-    lp.col_lower_ = np.where(np.isinf(model.col_lower), -inf, model.col_lower)
-    lp.col_upper_ = np.where(np.isinf(model.col_upper), inf, model.col_upper)
-    lp.row_lower_ = np.where(np.isinf(model.row_lower), -inf, model.row_lower)
-    lp.row_upper_ = np.where(np.isinf(model.row_upper), inf, model.row_upper)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = lp.num_col_
-    lp.a_matrix_.num_row_ = lp.num_row_
-    lp.a_matrix_.start_ = np.asarray(a.indptr, dtype=np.int32)
-    lp.a_matrix_.index_ = np.asarray(a.indices, dtype=np.int32)
-    lp.a_matrix_.value_ = np.asarray(a.data, dtype=float)
-    lp.sense_ = highspy.ObjSense.kMaximize if model.maximize else highspy.ObjSense.kMinimize
-    if model.integer.any():
-        kind = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-        lp.integrality_ = [kind[int(b)] for b in model.integer]
-    return lp
+    status = h.passModel(
+        int(a.shape[1]),
+        int(a.shape[0]),
+        int(a.nnz),
+        int(highspy.MatrixFormat.kRowwise.value),
+        int((highspy.ObjSense.kMaximize if model.maximize else highspy.ObjSense.kMinimize).value),
+        float(model.offset),
+        np.ascontiguousarray(model.objective, dtype=np.float64),
+        np.where(np.isinf(model.col_lower), -inf, model.col_lower).astype(np.float64),
+        np.where(np.isinf(model.col_upper), inf, model.col_upper).astype(np.float64),
+        np.where(np.isinf(model.row_lower), -inf, model.row_lower).astype(np.float64),
+        np.where(np.isinf(model.row_upper), inf, model.row_upper).astype(np.float64),
+        np.ascontiguousarray(a.indptr, dtype=np.int32),
+        np.ascontiguousarray(a.indices, dtype=np.int32),
+        np.ascontiguousarray(a.data, dtype=np.float64),
+        model.integer.astype(np.int32),  # 0 continuous, 1 integer (all 0: an LP)
+    )
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the model (passModel returned an error)")
 
 
 def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *, abs_gap=1e-9, primal=False, basis=None):
@@ -352,7 +354,7 @@ def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *,
         h.setOptionValue("simplex_strategy", 4)
     if time_limit is not None:
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
-    h.passModel(_highs_lp(model))
+    _pass_model(h, model)
     if basis is not None:
         start_basis = highspy.HighsBasis()
         start_basis.col_status = [BASIS_STATUS[c] for c in basis[0]]
