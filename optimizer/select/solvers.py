@@ -170,6 +170,12 @@ AGGREGATE_MARGIN_SHARE = 0.03
 MIN_MIP_SECONDS = 0.5
 """Below this much time left, the final MIP is skipped (incumbent + LP bound returned)."""
 
+ROOT_REDUCED_COST_HEURISTIC = False
+"""HiGHS's root reduced-cost heuristic, off: our incumbents reach the MIPs already good,
+and it cost more than it found. Measured on the final MIPs and the slowest component MIP
+of the benchmark (the same model, the same start): M 5 % 0.29 -> 0.17 s, M 10 % 0.27 ->
+0.21 s, a component of M with unit costs at 10 % 0.85 -> 0.45 s, L 10 % 5.5 -> 4.1 s."""
+
 PRESOLVE_MAX_FREE = 2000
 """The final MIP uses HiGHS presolve when at most this many units are left free."""
 
@@ -352,6 +358,8 @@ def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *,
     h.setOptionValue("presolve", "on" if presolve else "off")
     if primal:
         h.setOptionValue("simplex_strategy", 4)
+    if model.integer.any():
+        h.setOptionValue("mip_heuristic_run_root_reduced_cost", ROOT_REDUCED_COST_HEURISTIC)
     if time_limit is not None:
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
     _pass_model(h, model)
@@ -380,7 +388,8 @@ def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *,
         final = h.getBasis()
         statuses = None
         if final.valid:
-            statuses = (np.array([int(c) for c in final.col_status]), np.array([int(c) for c in final.row_status]))
+            cols, rows = final.col_status, final.row_status  # lists of enums (.value: 4x faster than int())
+            statuses = (np.fromiter((c.value for c in cols), dtype=np.int64, count=len(cols)), np.fromiter((c.value for c in rows), dtype=np.int64, count=len(rows)))
         duals = LpDuals(np.asarray(solution.col_dual), np.asarray(solution.row_dual), statuses)
     objective = float(info.objective_function_value) if has_solution else None
     is_mip = bool(model.integer.any())
