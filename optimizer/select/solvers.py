@@ -176,6 +176,19 @@ and it cost more than it found. Measured on the final MIPs and the slowest compo
 of the benchmark (the same model, the same start): M 5 % 0.29 -> 0.17 s, M 10 % 0.27 ->
 0.21 s, a component of M with unit costs at 10 % 0.85 -> 0.45 s, L 10 % 5.5 -> 4.1 s."""
 
+COMPONENT_MIP_OPTIONS = {"mip_heuristic_run_rens": False}
+"""HiGHS options for the component MIPs of the component bound (no budget, Lagrangian
+weights): RENS off. Measured on the 11 slowest component MIPs of the benchmark's M
+(unit costs) and L instances, the same models and starts: never slower, 4.4 -> 3.6 s in
+all (the slowest 1.18 -> 0.88 s)."""
+
+LARGE_MIP_MIN_FREE = 500
+LARGE_MIP_OPTIONS = {"mip_allow_restart": False, "mip_heuristic_run_rens": False}
+"""HiGHS options for a final MIP with at least :data:`LARGE_MIP_MIN_FREE` free units: no
+restarts, RENS off. The benchmark's L final MIPs at 10 / 20 % (612 / 979 free units):
+4.2 / 3.4 s -> 1.2 / 1.3 s; its smaller final MIPs (160-280 free units at M, 244 at L 5 %)
+were twice slower without restarts, so they keep HiGHS's defaults."""
+
 PRESOLVE_MAX_FREE = 2000
 """The final MIP uses HiGHS presolve when at most this many units are left free."""
 
@@ -348,9 +361,10 @@ def _pass_model(h: highspy.Highs, model: LinearModel) -> None:
         raise SolverError("HiGHS rejected the model (passModel returned an error)")
 
 
-def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *, abs_gap=1e-9, primal=False, basis=None):
+def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *, abs_gap=1e-9, primal=False, basis=None, mip_options=None):
     """One HiGHS run; returns the outcome and, for an LP, its duals and basis. ``basis``
-    (status codes of the columns and rows) warm-starts an LP's simplex."""
+    (status codes of the columns and rows) warm-starts an LP's simplex; ``mip_options``
+    (HiGHS option names and values) tune a MIP."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", float(gap_rel))
@@ -360,6 +374,8 @@ def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *,
         h.setOptionValue("simplex_strategy", 4)
     if model.integer.any():
         h.setOptionValue("mip_heuristic_run_root_reduced_cost", ROOT_REDUCED_COST_HEURISTIC)
+        for name, value in (mip_options or {}).items():
+            h.setOptionValue(name, value)
     if time_limit is not None:
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
     _pass_model(h, model)
@@ -428,7 +444,7 @@ def integral_objective(model: LinearModel) -> bool:
     return bool(np.all((continuous >= model.n_x) & (continuous < model.n_x + n_ind)))
 
 
-def _run_fixed(model, lower, upper, compact, time_limit, gap_rel, incumbent, presolve, abs_gap, aggregated=False) -> SolveOutcome:
+def _run_fixed(model, lower, upper, compact, time_limit, gap_rel, incumbent, presolve, abs_gap, aggregated=False, mip_options=None) -> SolveOutcome:
     """Solve ``model`` with its unit columns restricted to ``[lower, upper]``.
 
     With ``compact``, the restricted problem is rebuilt small (fixed units out, rows they
@@ -452,7 +468,7 @@ def _run_fixed(model, lower, upper, compact, time_limit, gap_rel, incumbent, pre
         if sub_parts is not None and sub.matrix.nnz >= FINAL_AGGREGATE_MIN_NONZEROS:
             out = _solve_aggregated(sub, sub_parts, start, time_limit, gap_rel, presolve, time.perf_counter(), max_free=None)
         else:
-            out, _ = _run_highs(sub, time_limit, gap_rel, start, presolve, abs_gap=abs_gap)
+            out, _ = _run_highs(sub, time_limit, gap_rel, start, presolve, abs_gap=abs_gap, mip_options=mip_options)
         if out.values is None:
             return out
         full = model.start_vector(np.isin(model.units, sub.units[out.values[: sub.n_x] > 0.5]).astype(float))
@@ -462,7 +478,7 @@ def _run_fixed(model, lower, upper, compact, time_limit, gap_rel, incumbent, pre
             return replace(out, values=full, objective=value)
         return replace(out, status="no_solution", values=None, objective=None, bound=None, gap=None)
     restricted = replace(model, col_lower=lower, col_upper=upper)
-    return _run_highs(restricted, time_limit, gap_rel, incumbent, presolve, abs_gap=abs_gap)[0]
+    return _run_highs(restricted, time_limit, gap_rel, incumbent, presolve, abs_gap=abs_gap, mip_options=mip_options)[0]
 
 
 def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> SolveOutcome:
@@ -893,7 +909,8 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
     # when reduced-cost fixing left a small MIP
     use_presolve = presolve or n_free <= PRESOLVE_MAX_FREE
     fixed_any = bool(np.any((lower > model.col_lower) | (upper < model.col_upper)))
-    out = _run_fixed(model, lower, upper, compact if fixed_any else None, None if limit is None else 0.95 * limit, gap_rel, incumbent, use_presolve, abs_gap, aggregated=FINAL_AGGREGATE)
+    tuning = LARGE_MIP_OPTIONS if n_free >= LARGE_MIP_MIN_FREE else None
+    out = _run_fixed(model, lower, upper, compact if fixed_any else None, None if limit is None else 0.95 * limit, gap_rel, incumbent, use_presolve, abs_gap, aggregated=FINAL_AGGREGATE, mip_options=tuning)
     if out.values is None:
         if incumbent is not None:
             return done(incumbent, "time_limit", bound, out.raw_status)
@@ -942,7 +959,7 @@ def _solve_component(sub: LinearModel, start: np.ndarray | None, seconds: float 
         for _ in range(COMPONENT_MIP_ROUNDS if stage is not None else 0):
             agg, a_model = stage[0], stage[1]
             left = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-            out, _ = _run_highs(a_model, left, 0.0, None if start is None else a_model.start_vector(start[:n]), False, abs_gap=1e-6)
+            out, _ = _run_highs(a_model, left, 0.0, None if start is None else a_model.start_vector(start[:n]), False, abs_gap=1e-6, mip_options=COMPONENT_MIP_OPTIONS)
             found = _finite(out.bound)
             bound = found if bound is None else (bound if found is None else min(bound, found))
             if out.values is None:
@@ -956,7 +973,7 @@ def _solve_component(sub: LinearModel, start: np.ndarray | None, seconds: float 
             agg = refine(agg, reach, w_y, loss > 0)
             stage = (agg, aggregated_model(sub, agg, parts))
         seconds = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-    out, _ = _run_highs(sub, seconds, 0.0, start, False, abs_gap=1e-6)
+    out, _ = _run_highs(sub, seconds, 0.0, start, False, abs_gap=1e-6, mip_options=COMPONENT_MIP_OPTIONS)
     found = _finite(out.bound)
     if bound is not None and found is not None:
         found = min(bound, found)
