@@ -176,18 +176,25 @@ and it cost more than it found. Measured on the final MIPs and the slowest compo
 of the benchmark (the same model, the same start): M 5 % 0.29 -> 0.17 s, M 10 % 0.27 ->
 0.21 s, a component of M with unit costs at 10 % 0.85 -> 0.45 s, L 10 % 5.5 -> 4.1 s."""
 
-COMPONENT_MIP_OPTIONS = {"mip_heuristic_run_rens": False}
-"""HiGHS options for the component MIPs of the component bound (no budget, Lagrangian
-weights): RENS off. Measured on the 11 slowest component MIPs of the benchmark's M
-(unit costs) and L instances, the same models and starts: never slower, 4.4 -> 3.6 s in
-all (the slowest 1.18 -> 0.88 s)."""
+# HiGHS options per kind of MIP, measured (the same models and starts, 2 cores) on the
+# slowest MIPs of the benchmark's M (random and unit costs) and L instances at 5 / 10 /
+# 20 %: 13 component MIPs and 6 final MIPs of plain budgeted coverage, all started from
+# a good incumbent, so HiGHS's primal heuristics mostly cost time.
+COMPONENT_MIP_OPTIONS = {"mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False, "mip_heuristic_run_feasibility_jump": False}
+"""Component MIPs of the component bound (no budget, Lagrangian weights): RENS, RINS and
+feasibility jump off: 3.9 -> 2.5 s over the 13 (the slowest 0.93 -> 0.54 s; M with unit
+costs at 10 %, 0.39 -> 0.21 s); never slower."""
+
+FINAL_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_feasibility_jump": False}
+"""A final MIP of plain coverage with fewer than :data:`LARGE_MIP_MIN_FREE` free units (M,
+L at 5 %): RINS and feasibility jump off: 0.71 -> 0.59 s over the four."""
 
 LARGE_MIP_MIN_FREE = 500
 LARGE_MIP_OPTIONS = {"mip_allow_restart": False, "mip_heuristic_run_rens": False}
-"""HiGHS options for a final MIP with at least :data:`LARGE_MIP_MIN_FREE` free units: no
-restarts, RENS off. The benchmark's L final MIPs at 10 / 20 % (612 / 979 free units):
-4.2 / 3.4 s -> 1.2 / 1.3 s; its smaller final MIPs (160-280 free units at M, 244 at L 5 %)
-were twice slower without restarts, so they keep HiGHS's defaults."""
+"""A final MIP of plain coverage with at least :data:`LARGE_MIP_MIN_FREE` free units: no
+restarts, RENS off. L at 10 / 20 % (612 / 979 free units): 4.3 / 3.4 s -> 1.2 / 1.3 s; the
+smaller final MIPs (160-280 free units at M, 244 at L 5 %) were twice slower without
+restarts."""
 
 PRESOLVE_MAX_FREE = 2000
 """The final MIP uses HiGHS presolve when at most this many units are left free."""
@@ -909,7 +916,9 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
     # when reduced-cost fixing left a small MIP
     use_presolve = presolve or n_free <= PRESOLVE_MAX_FREE
     fixed_any = bool(np.any((lower > model.col_lower) | (upper < model.col_upper)))
-    tuning = LARGE_MIP_OPTIONS if n_free >= LARGE_MIP_MIN_FREE else None
+    tuning = None
+    if parts is not None and incumbent is not None:
+        tuning = LARGE_MIP_OPTIONS if n_free >= LARGE_MIP_MIN_FREE else FINAL_MIP_OPTIONS
     out = _run_fixed(model, lower, upper, compact if fixed_any else None, None if limit is None else 0.95 * limit, gap_rel, incumbent, use_presolve, abs_gap, aggregated=FINAL_AGGREGATE, mip_options=tuning)
     if out.values is None:
         if incumbent is not None:
