@@ -170,30 +170,30 @@ AGGREGATE_MARGIN_SHARE = 0.03
 MIN_MIP_SECONDS = 0.5
 """Below this much time left, the final MIP is skipped (incumbent + LP bound returned)."""
 
-ROOT_REDUCED_COST_HEURISTIC = False
-"""HiGHS's root reduced-cost heuristic, off: our incumbents reach the MIPs already good,
-and it cost more than it found. Measured on the final MIPs and the slowest component MIP
-of the benchmark (the same model, the same start): M 5 % 0.29 -> 0.17 s, M 10 % 0.27 ->
-0.21 s, a component of M with unit costs at 10 % 0.85 -> 0.45 s, L 10 % 5.5 -> 4.1 s."""
-
 # HiGHS options per kind of MIP, measured (the same models and starts, 2 cores) on the
 # slowest MIPs of the benchmark's M (random and unit costs) and L instances at 5 / 10 /
 # 20 %: 13 component MIPs and 6 final MIPs of plain budgeted coverage, all started from
-# a good incumbent, so HiGHS's primal heuristics mostly cost time.
-COMPONENT_MIP_OPTIONS = {"mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False, "mip_heuristic_run_feasibility_jump": False}
-"""Component MIPs of the component bound (no budget, Lagrangian weights): RENS, RINS and
-feasibility jump off: 3.9 -> 2.5 s over the 13 (the slowest 0.93 -> 0.54 s; M with unit
-costs at 10 %, 0.39 -> 0.21 s); never slower."""
+# a good incumbent, so HiGHS's primal heuristics mostly cost time. The root reduced-cost
+# heuristic off alone: M final MIPs 0.29 -> 0.17 s, L 10 % 5.5 -> 4.1 s, the slowest
+# component of M with unit costs 0.85 -> 0.45 s. Not used by the national route's MIP
+# rounds, which stop at the time limit and need HiGHS's heuristics for their incumbent
+# (XL at 10 %: gap 0.045 % with these options, 0.016 % without).
+NO_ROOT_REDUCED_COST = {"mip_heuristic_run_root_reduced_cost": False}
 
-FINAL_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_feasibility_jump": False}
+COMPONENT_MIP_OPTIONS = {**NO_ROOT_REDUCED_COST, "mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False, "mip_heuristic_run_feasibility_jump": False}
+"""Component MIPs of the component bound (no budget, Lagrangian weights): RENS, RINS and
+feasibility jump off too: 3.9 -> 2.5 s over the 13 (the slowest 0.93 -> 0.54 s; M with
+unit costs at 10 %, 0.39 -> 0.21 s); never slower."""
+
+FINAL_MIP_OPTIONS = {**NO_ROOT_REDUCED_COST, "mip_heuristic_run_rins": False, "mip_heuristic_run_feasibility_jump": False}
 """A final MIP of plain coverage with fewer than :data:`LARGE_MIP_MIN_FREE` free units (M,
-L at 5 %): RINS and feasibility jump off: 0.71 -> 0.59 s over the four."""
+L at 5 %): RINS and feasibility jump off too: 0.71 -> 0.59 s over the four."""
 
 LARGE_MIP_MIN_FREE = 500
-LARGE_MIP_OPTIONS = {"mip_allow_restart": False, "mip_heuristic_run_rens": False}
+LARGE_MIP_OPTIONS = {**NO_ROOT_REDUCED_COST, "mip_allow_restart": False, "mip_heuristic_run_rens": False}
 """A final MIP of plain coverage with at least :data:`LARGE_MIP_MIN_FREE` free units: no
-restarts, RENS off. L at 10 / 20 % (612 / 979 free units): 4.3 / 3.4 s -> 1.2 / 1.3 s; the
-smaller final MIPs (160-280 free units at M, 244 at L 5 %) were twice slower without
+restarts, RENS off too. L at 10 / 20 % (612 / 979 free units): 4.3 / 3.4 s -> 1.2 / 1.3 s;
+the smaller final MIPs (160-280 free units at M, 244 at L 5 %) were twice slower without
 restarts."""
 
 PRESOLVE_MAX_FREE = 2000
@@ -380,7 +380,6 @@ def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *,
     if primal:
         h.setOptionValue("simplex_strategy", 4)
     if model.integer.any():
-        h.setOptionValue("mip_heuristic_run_root_reduced_cost", ROOT_REDUCED_COST_HEURISTIC)
         for name, value in (mip_options or {}).items():
             h.setOptionValue(name, value)
     if time_limit is not None:
@@ -473,7 +472,7 @@ def _run_fixed(model, lower, upper, compact, time_limit, gap_rel, incumbent, pre
             start = sub.start_vector(np.isin(sub.units, model.units[incumbent[:n] > 0.5]).astype(float))
         sub_parts = coverage_structure(sub) if (aggregated and start is not None) else None
         if sub_parts is not None and sub.matrix.nnz >= FINAL_AGGREGATE_MIN_NONZEROS:
-            out = _solve_aggregated(sub, sub_parts, start, time_limit, gap_rel, presolve, time.perf_counter(), max_free=None)
+            out = _solve_aggregated(sub, sub_parts, start, time_limit, gap_rel, presolve, time.perf_counter(), max_free=None, tuned=True)
         else:
             out, _ = _run_highs(sub, time_limit, gap_rel, start, presolve, abs_gap=abs_gap, mip_options=mip_options)
         if out.values is None:
@@ -667,7 +666,7 @@ def _lp_by_aggregation(model: LinearModel, parts: tuple, deadline: float | None,
     return outcome, LpDuals(np.concatenate([reduced, w - lifted]), np.insert(lifted, model.row_names.index("budget"), lam))
 
 
-def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, time_limit, gap_rel, presolve, t0, max_free=AGGREGATE_MAX_FREE) -> SolveOutcome:
+def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, time_limit, gap_rel, presolve, t0, max_free=AGGREGATE_MAX_FREE, tuned=False) -> SolveOutcome:
     """Plain budgeted coverage through the aggregated relaxation of :mod:`.aggregate`,
     refined until its optimum is valued exactly: for models too large for their LP, and
     for the final MIP's compacted model (:func:`_run_fixed`, ``max_free=None``: the
@@ -685,6 +684,11 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
        on ``model``. If the aggregated optimum overstates it, the groups that lose are
        split into single rows and the round repeats; when it does not, the solution is
        optimal for ``model``.
+
+    ``tuned`` (the final MIP's compacted model): the MIP rounds use the tuned HiGHS
+    options of the direct path (:data:`FINAL_MIP_OPTIONS`, :data:`LARGE_MIP_OPTIONS`);
+    the national route keeps HiGHS's defaults, whose heuristics its time-limited rounds
+    need.
 
     Valuing a solution on ``model`` costs time at national scale (one pass over every
     cover row); that time, measured on the first candidate, is kept in reserve so the
@@ -733,7 +737,7 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
             return outcome("time_limit", "Time limit reached: aggregated model")
         inner_limit = None if time_limit is None else time_limit * (1 - AGGREGATE_MARGIN_SHARE) - reserve
         # the component bound once: later rounds refine few groups, it would not change much
-        out = _from_lp(a_model, lp, duals, a_model.start_vector(incumbent[:n]), inner_limit, gap_rel, presolve, None, t0, max_free, components=mip_rounds == 0)
+        out = _from_lp(a_model, lp, duals, a_model.start_vector(incumbent[:n]), inner_limit, gap_rel, presolve, None, t0, max_free, components=mip_rounds == 0, tuned=tuned)
         mip_rounds += 1
         if out.bound is not None and math.isfinite(out.bound):
             bound = min(bound, out.bound)
@@ -808,10 +812,11 @@ def _closer(model: LinearModel, gap_rel: float):
     return closes
 
 
-def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, compact, t0, max_free=None, components=True) -> SolveOutcome:
+def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, compact, t0, max_free=None, components=True, tuned=True) -> SolveOutcome:
     """Steps 2-5 of :func:`_solve_highs` from the solved LP relaxation. With a time limit
     and ``max_free``, the final MIP is skipped when more units than that are left free
-    (the incumbent is returned with the best bound)."""
+    (the incumbent is returned with the best bound). ``tuned``: the final MIP of plain
+    coverage gets :data:`FINAL_MIP_OPTIONS` or :data:`LARGE_MIP_OPTIONS`."""
 
     def left():
         return None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.0)
@@ -917,7 +922,7 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
     use_presolve = presolve or n_free <= PRESOLVE_MAX_FREE
     fixed_any = bool(np.any((lower > model.col_lower) | (upper < model.col_upper)))
     tuning = None
-    if parts is not None and incumbent is not None:
+    if tuned and parts is not None and incumbent is not None:
         tuning = LARGE_MIP_OPTIONS if n_free >= LARGE_MIP_MIN_FREE else FINAL_MIP_OPTIONS
     out = _run_fixed(model, lower, upper, compact if fixed_any else None, None if limit is None else 0.95 * limit, gap_rel, incumbent, use_presolve, abs_gap, aggregated=FINAL_AGGREGATE, mip_options=tuning)
     if out.values is None:
