@@ -373,3 +373,28 @@ def test_unfinished_aggregated_lp_falls_back_to_the_greedy_and_a_lagrangian_boun
     assert res.bound >= opt - 1e-6
     assert res.status == "time_limit" and "Lagrangian" in res.stages["coverage"]["solver_status"]
     assert res.gap == pytest.approx((res.bound - res.covered_need) / res.covered_need)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_tuned_final_mips_still_find_the_brute_force_optimum(large, instance_factory, brute, monkeypatch):
+    """The final MIP's HiGHS options (small: no RINS, no feasibility jump; large, forced
+    here for every size: no restarts, no RENS) only change the time: 10 seeded instances
+    at two budgets reach the brute-force optimum, proven, and the options were passed."""
+    import optimizer.select.solvers as solvers
+
+    seen = []
+    real = solvers._run_highs
+    monkeypatch.setattr(solvers, "_run_highs", lambda *a, **k: seen.append(k.get("mip_options")) or real(*a, **k))
+    if large:
+        monkeypatch.setattr(solvers, "LARGE_MIP_MIN_FREE", 0)
+    expected = solvers.LARGE_MIP_OPTIONS if large else solvers.FINAL_MIP_OPTIONS
+    for seed in range(10):
+        inst = instance_factory(1100 + seed, m=12, n=90, density=0.12, score=False)
+        b = brute(inst)
+        problem = build_problem(inst.units, inst.demand, inst.coverage)
+        for share in (0.2, 0.35):
+            budget = share * inst.units["cost"].sum()
+            res = solve(problem, budget=budget, lexicographic=False)
+            assert res.status == "optimal"
+            assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
+    assert expected in seen, "no final MIP ran with the tuned options"
