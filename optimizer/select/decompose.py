@@ -45,7 +45,8 @@ from optimizer.select.bounds import coverage_structure
 from optimizer.select.model import LinearModel, plain_coverage_model
 
 ComponentSolver = Callable[[LinearModel, np.ndarray | None, float | None], tuple[float | None, np.ndarray | None]]
-"""``(sub_model, start, seconds) -> (dual bound, best x)``; bound None if none proven."""
+"""``(sub_model, start, seconds) -> (dual bound, best x)``; bound None if none proven.
+With ``row_groups`` given to :func:`component_bound`, also the keyword ``groups``."""
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,15 @@ def component_bound(
     *,
     incumbent_x: np.ndarray | None = None,
     deadline: float | None = None,
+    row_groups: np.ndarray | None = None,
 ) -> ComponentBound | None:
     """The bound of the module docstring at the LP's duals (``row_duals`` in model row
     order; signs do not matter, magnitudes are used); None unless the model is plain
     budgeted coverage. Components whose LP part is fractional are solved as MIPs,
     smallest first, until ``deadline``; a component left unsolved (or whose solve
-    proves nothing) keeps its dual value, so the bound stays valid."""
+    proves nothing) keeps its dual value, so the bound stays valid. ``row_groups`` (a
+    group label per cover row, e.g. the aggregation the LP was solved on) is passed to
+    ``solve_component`` as ``groups=`` for the component's rows."""
     parts = coverage_structure(model)
     if parts is None:
         return None
@@ -133,7 +137,10 @@ def component_bound(
         rows = np.flatnonzero(row_label == c)
         sub = plain_coverage_model(sp.csr_array(reach[rows][:, units]), lag_x[units], w[rows], lower[units], upper[units])
         start = None if incumbent_x is None else sub.start_vector(incumbent_x[units])
-        sub_bound, sub_x = solve_component(sub, start, seconds)
+        if row_groups is None:
+            sub_bound, sub_x = solve_component(sub, start, seconds)
+        else:
+            sub_bound, sub_x = solve_component(sub, start, seconds, groups=row_groups[rows])
         if sub_bound is not None and sub_bound < used[c]:
             used[c] = sub_bound
             solved += 1

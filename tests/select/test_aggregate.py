@@ -398,3 +398,27 @@ def test_tuned_final_mips_still_find_the_brute_force_optimum(large, instance_fac
             assert res.status == "optimal"
             assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
     assert expected in seen, "no final MIP ran with the tuned options"
+
+
+def test_components_start_from_the_lp_aggregation_and_stay_exact(instance_factory, brute, monkeypatch):
+    """With the LP through the aggregation and every component solved aggregated (both
+    forced), a component's first partition is the LP's groups (refined by the hash and
+    the LP solution's support): unit-cost instances whose component bound is needed reach
+    the brute-force optimum, and the components did receive the LP's groups."""
+    import optimizer.select.solvers as solvers
+
+    calls = []
+    real = solvers._solve_component
+    monkeypatch.setitem(solve_model.__globals__, "AGGREGATE_LP_MIN_NONZEROS", 0)
+    monkeypatch.setattr(solvers, "COMPONENT_AGGREGATE_MIN_ROWS", 0)
+    monkeypatch.setattr(solvers, "_solve_component", lambda sub, start, seconds, groups=None: calls.append(groups is not None) or real(sub, start, seconds, groups))
+    for seed in range(12):
+        inst = instance_factory(1200 + seed, m=12, n=90, density=0.12, score=False)
+        inst.units["cost"] = 1.0
+        b = brute(inst)
+        problem = build_problem(inst.units, inst.demand, inst.coverage)
+        for budget in (3.0, 5.0):
+            res = solve(problem, budget=budget, lexicographic=False)
+            assert res.status == "optimal"
+            assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
+    assert calls and all(calls)
