@@ -75,10 +75,13 @@ def row_sums(reach: sp.csr_array | sp.csc_array, values: np.ndarray) -> np.ndarr
     values = np.asarray(values, dtype=float)
     if isinstance(reach, sp.csc_array):
         cols = np.flatnonzero(values)
-        starts, ends = reach.indptr[cols], reach.indptr[cols + 1]
-        lengths = ends - starts
-        take = np.repeat(ends - np.cumsum(lengths), lengths) + np.arange(int(lengths.sum()))
-        return np.bincount(reach.indices[take], weights=np.repeat(values[cols], lengths), minlength=reach.shape[0])
+        if not len(cols):
+            return np.zeros(reach.shape[0])
+        indptr, indices = reach.indptr, reach.indices
+        # the columns' row indices, one slice each (no index arrays as long as the
+        # selection's nonzeros: 30 million at XL took 2.3 s that way)
+        rows = np.concatenate([indices[indptr[c] : indptr[c + 1]] for c in cols])
+        return np.bincount(rows, weights=np.repeat(values[cols], indptr[cols + 1] - indptr[cols]), minlength=reach.shape[0])
     indptr, indices = reach.indptr, reach.indices
     n = reach.shape[0]
     out = np.zeros(n)

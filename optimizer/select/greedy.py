@@ -142,11 +142,14 @@ def swap_search(
     return chosen
 
 
-def round_lp(reach: sp.csr_array, w_rows: np.ndarray, w_x: np.ndarray, cost: np.ndarray, budget: float, x_lp: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+def round_lp(
+    reach: sp.csr_array, w_rows: np.ndarray, w_x: np.ndarray, cost: np.ndarray, budget: float, x_lp: np.ndarray, lower: np.ndarray, upper: np.ndarray, *, deadline: float | None = None
+) -> np.ndarray:
     """LP rounding for plain budgeted coverage: the units at 1 in the LP solution (and
     the units fixed at 1), then the lazy cost-effectiveness greedy over the LP's
     fractional units fills the budget left. The result agrees with the LP wherever the
-    LP is integral, so it is also a start for a MIP over the fractional units.
+    LP is integral, so it is also a start for a MIP over the fractional units. At the
+    ``deadline`` the greedy stops adding (the selection stays within the budget).
 
     ``reach`` (rows x units, best as a CSC array) and ``w_rows`` are the cover rows, ``w_x`` the weight each
     unit covers alone. Measured on the benchmark's XL instance at 10 %: 0.07 % below the
@@ -164,7 +167,7 @@ def round_lp(reach: sp.csr_array, w_rows: np.ndarray, w_x: np.ndarray, cost: np.
     for j in np.flatnonzero(chosen):
         _take(csc, ones, st, j, cost)
     allowed = (np.asarray(x_lp) > 1e-6) & (upper > 0.5)
-    _lazy(csc, np.where(allowed, cost, np.inf), st, lambda j: float(w_x[j]) + _coverage_gain(csc, w_rows, ones, st, j), ones)
+    _lazy(csc, np.where(allowed, cost, np.inf), st, lambda j: float(w_x[j]) + _coverage_gain(csc, w_rows, ones, st, j), ones, deadline=deadline)
     return st.chosen
 
 
@@ -237,8 +240,10 @@ def _coverage_gain(csc, weights, scores, st: _State, j: int) -> float:
     return float(weights[rows] @ np.maximum(0.0, scores[j] - st.best[rows]))
 
 
-def _lazy(csc, cost, st: _State, gain, scores, on_take=None) -> float:
-    """Lazy cost-effectiveness greedy from ``st``; returns the total gain added."""
+def _lazy(csc, cost, st: _State, gain, scores, on_take=None, deadline: float | None = None) -> float:
+    """Lazy cost-effectiveness greedy from ``st``; returns the total gain added (not
+    counting a fill at the deadline). At the ``deadline`` it stops re-evaluating gains
+    and fills the budget in the order of the ratios it knows."""
     heap = []
     for j in np.flatnonzero(~st.chosen & (cost <= st.budget_left + 1e-9)):
         g = gain(j)
@@ -247,6 +252,13 @@ def _lazy(csc, cost, st: _State, gain, scores, on_take=None) -> float:
     heapq.heapify(heap)
     total = 0.0
     while heap:
+        if deadline is not None and time.perf_counter() > deadline:
+            # out of time: fill the budget in the order of the (upper-bound) ratios known,
+            # without re-evaluating gains
+            for _, j in sorted(heap):
+                if cost[j] <= st.budget_left + 1e-9:
+                    _take(csc, scores, st, j, cost)
+            break
         _, j = heapq.heappop(heap)
         if cost[j] > st.budget_left + 1e-9:
             continue

@@ -140,6 +140,14 @@ instead of the primal simplex on the model. Benchmark L (883,476 nonzeros): LP 3
 0.70 / 0.76 / 0.48 s -> 0.67 / 0.61 / 0.32 s, and 0.66 / 1.50 / 0.70 s -> 0.66 / 1.50 /
 0.53 s with unit costs."""
 
+AGGREGATION_SECONDS_PER_NONZERO = 4.5e-8
+"""Time of the first aggregation (min-hashes and unions) per cover-row nonzero, measured
+at the benchmark's XL size (3.1 s for 72 million); steers the time limit only."""
+
+LAGRANGIAN_SECONDS_PER_NONZERO = 3.5e-8
+"""Setup time of :func:`~optimizer.select.bounds.lagrangian_bound` per nonzero (it
+transposes the cover rows: about 2.5 s at XL); steers the time limit only."""
+
 AGGREGATE_HASHES = 2
 """Min-hashes per row in the first partition of the aggregated relaxation."""
 
@@ -552,17 +560,16 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
         if lp is None:
             lp = SolveOutcome("time_limit", None, None, None, None, "highs", "Time limit reached (aggregated LP)", 0.0)
             # no greedy start at this size (see solve.py): the cost-effectiveness greedy now
-            incumbent = incumbent if incumbent is not None else _better_selection(model, reach_csc, None, _greedy_rounding(model, parts, reach_csc, None))
+            if incumbent is None:
+                limit = left()
+                greedy_deadline = None if limit is None else time.perf_counter() + 0.5 * limit
+                incumbent = _better_selection(model, reach_csc, None, _greedy_rounding(model, parts, reach_csc, None, greedy_deadline))
     else:
         lp, lp_duals = _run_highs(model.relaxed(), lp_limit, 0.0, None, False, primal=True)
     if lp.status == "infeasible":
         return lp
-    if lp.status != "optimal" and incumbent is not None:
-        limit = left()
-        deadline = None if limit is None else time.perf_counter() + 0.8 * limit
-        lagrange = lagrangian_bound(model, incumbent[: model.n_x], deadline=deadline)
-        if lagrange is not None:
-            return _lagrangian_outcome(model, incumbent, lagrange, "LP unfinished")
+    if lp.status != "optimal" and incumbent is not None and parts is not None:
+        return _fallback(model, incumbent, left(), "LP unfinished")
     if lp.status != "optimal" or lp_duals is None:
         out = _run_highs(model, left(), gap_rel, incumbent, presolve, abs_gap=abs_gap)[0]
         if out.values is not None and out.status != "optimal" and (out.bound is None or not math.isfinite(out.bound)):
@@ -585,12 +592,26 @@ def lp_by_aggregation(model: LinearModel) -> bool:
     return model.matrix.nnz >= AGGREGATE_LP_MIN_NONZEROS and coverage_structure(model) is not None
 
 
-def _greedy_rounding(model: LinearModel, parts: tuple, reach_csc: sp.csc_array, x_lp: np.ndarray | None) -> np.ndarray:
+def _greedy_rounding(model: LinearModel, parts: tuple, reach_csc: sp.csc_array, x_lp: np.ndarray | None, deadline: float | None = None) -> np.ndarray:
     """The LP solution ``x_lp`` rounded (:func:`~optimizer.select.greedy.round_lp`); without
-    one, the cost-effectiveness greedy (the rounding of an all-fractional solution)."""
+    one, the cost-effectiveness greedy (the rounding of an all-fractional solution),
+    stopped at the ``deadline``."""
     n = model.n_x
     guess = np.full(n, 0.5) if x_lp is None else x_lp[:n]
-    return round_lp(reach_csc, parts[1], parts[2], parts[3], parts[4], guess, model.col_lower[:n], model.col_upper[:n])
+    return round_lp(reach_csc, parts[1], parts[2], parts[3], parts[4], guess, model.col_lower[:n], model.col_upper[:n], deadline=deadline)
+
+
+def _fallback(model: LinearModel, incumbent: np.ndarray, left: float | None, why: str) -> SolveOutcome:
+    """The incumbent with the Lagrangian bound of :mod:`.bounds` when there is time for it
+    (its setup transposes the cover rows: :data:`LAGRANGIAN_SECONDS_PER_NONZERO`), else
+    with the trivial bound (every row covered); status ``time_limit``."""
+    if left is None or left > 2.0 * LAGRANGIAN_SECONDS_PER_NONZERO * model.matrix.nnz:
+        lagrange = lagrangian_bound(model, incumbent[: model.n_x], deadline=None if left is None else time.perf_counter() + 0.8 * left)
+        if lagrange is not None:
+            return _lagrangian_outcome(model, incumbent, lagrange, why)
+    obj = model.value(incumbent)
+    bound = trivial_bound(model)
+    return SolveOutcome("time_limit", incumbent, obj, bound, relative_gap(obj, bound), "highs", f"Time limit reached ({why}; trivial bound)", 0.0)
 
 
 def aggregated_route(model: LinearModel) -> bool:
@@ -704,18 +725,23 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
     n = model.n_x
     closes = _closer(model, gap_rel)
     reach_csc = sp.csc_array(reach)
-    agg = aggregate(reach, w, hash_groups(reach, AGGREGATE_HASHES))
     limit = left()
-    deadline = None if limit is None else time.perf_counter() + AGGREGATE_LP_SHARE * limit
-    stage = _aggregated_lp(model, parts, agg, deadline, None, reach_csc)
+    stage = None
+    # the first partition (min-hashes, unions) cannot be interrupted: it starts only if it
+    # and a first LP round predictably fit in the time left
+    if limit is None or limit > 2.0 * AGGREGATION_SECONDS_PER_NONZERO * reach.nnz:
+        agg = aggregate(reach, w, hash_groups(reach, AGGREGATE_HASHES))
+        limit = left()
+        deadline = None if limit is None else time.perf_counter() + AGGREGATE_LP_SHARE * limit
+        stage = _aggregated_lp(model, parts, agg, deadline, None, reach_csc)
     if incumbent is None:
-        incumbent = _better_selection(model, reach_csc, None, _greedy_rounding(model, parts, reach_csc, None if stage is None else stage[2].values))
+        limit = left()
+        greedy_deadline = None if limit is None else time.perf_counter() + 0.5 * limit
+        incumbent = _better_selection(model, reach_csc, None, _greedy_rounding(model, parts, reach_csc, None if stage is None else stage[2].values, greedy_deadline))
         if incumbent is None:
             return SolveOutcome("no_solution", None, None, None, None, "highs", "No solution (aggregated route)", 0.0)
     if stage is None:
-        limit = left()
-        lagrange = lagrangian_bound(model, incumbent[:n], deadline=None if limit is None else time.perf_counter() + 0.8 * limit)
-        return _lagrangian_outcome(model, incumbent, lagrange, "aggregated LP unfinished")
+        return _fallback(model, incumbent, left(), "aggregated LP unfinished")
     agg, a_model, lp, duals, rounds = stage
     bound = lp.objective
     tick = time.perf_counter()

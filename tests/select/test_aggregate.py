@@ -422,3 +422,42 @@ def test_components_start_from_the_lp_aggregation_and_stay_exact(instance_factor
             assert res.status == "optimal"
             assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
     assert calls and all(calls)
+
+
+def test_round_lp_past_its_deadline_still_fills_the_budget(instance_factory):
+    """Out of time before its first choice, the greedy fills the budget in the order of
+    the ratios it computed (no re-evaluation): within the budget, and nothing affordable
+    is left out."""
+    inst = instance_factory(71, m=12, n=80, density=0.15, score=False)
+    _, model = _model_of(inst, 0.3 * inst.units["cost"].sum())
+    reach, w, w_x, cost, bud = coverage_structure(model)
+    n = model.n_x
+    lo, up = model.col_lower[:n], model.col_upper[:n]
+    late = round_lp(sp.csc_array(reach), w, w_x, cost, bud, np.full(n, 0.5), lo, up, deadline=0.0)
+    assert cost[late].sum() <= bud + 1e-9
+    gain = w_x + reach.T @ w
+    left = bud - cost[late].sum()
+    assert late.any()
+    assert not (~late & (up > 0.5) & (cost <= left + 1e-9) & (gain > 1e-12)).any()
+
+
+@pytest.mark.parametrize("seed", [81, 82])
+def test_no_time_for_the_aggregation_gives_the_greedy_with_a_valid_bound(seed, instance_factory, brute, monkeypatch):
+    """When the first aggregation (and then the Lagrangian bound's setup) predictably do
+    not fit in the time left (rates forced huge here), the national route answers at once
+    with the greedy's selection and the trivial bound: feasible, bound at least the
+    brute-force optimum, status time_limit."""
+    inst = instance_factory(seed, m=12, n=90, density=0.12, score=False)
+    b = brute(inst)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    monkeypatch.setitem(solve_model.__globals__, "AGGREGATE_MIN_NONZEROS", 0)
+    monkeypatch.setitem(solve_model.__globals__, "AGGREGATION_SECONDS_PER_NONZERO", 1e6)
+    monkeypatch.setitem(solve_model.__globals__, "LAGRANGIAN_SECONDS_PER_NONZERO", 1e6)
+    budget = 0.3 * inst.units["cost"].sum()
+    opt = b.need_covered[b.cost <= budget + 1e-9].max()
+    res = solve(problem, budget=budget, time_limit=30.0, lexicographic=False)
+    assert res.status == "time_limit" and "trivial bound" in res.stages["coverage"]["solver_status"]
+    assert res.total_cost <= budget + 1e-9
+    assert 0 < res.covered_need <= opt + 1e-6
+    assert res.bound >= opt - 1e-6
+    assert res.gap == pytest.approx((res.bound - res.covered_need) / res.covered_need)
