@@ -19,6 +19,7 @@ projected subgradient steps with Polyak step sizes improve it until the deadline
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -55,13 +56,20 @@ def fractional_knapsack(value: np.ndarray, cost: np.ndarray, budget: float, lowe
     return float(total), x
 
 
+@functools.lru_cache(maxsize=32)
+def _plain_rows(names: tuple[str, ...]) -> bool:
+    """Cover rows and one budget row only (cached: the same model is checked several
+    times per solve, 1.5 ms each at M)."""
+    return "budget" in names and all(n.startswith("cover[") or n == "budget" for n in names)
+
+
 def coverage_structure(model: LinearModel):
     """``(reach, w_rows, w_x, cost, budget)`` when the model is the plain budgeted coverage
     model (cover rows and one budget row only), else None."""
     if model.completion is None or model.completion[0] != "coverage" or not model.maximize:
         return None
     names = model.row_names
-    if not all(n.startswith("cover[") or n == "budget" for n in names) or "budget" not in names:
+    if not _plain_rows(tuple(names)):
         return None
     reach = model.completion[1]
     ny = reach.shape[0]
