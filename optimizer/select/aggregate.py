@@ -146,6 +146,16 @@ def _unions(reach: sp.csr_array, groups: np.ndarray, n_groups: int) -> sp.csr_ar
     return sp.csr_array((np.ones(union.nnz, dtype=bool), union.indices, union.indptr), shape=union.shape)
 
 
+def combine_groups(*labelings: np.ndarray) -> np.ndarray:
+    """The common refinement of several partitions of the rows (one label array each):
+    two rows share a group when they share one in every partition.
+
+    >>> combine_groups(np.array([0, 0, 1, 1]), np.array([5, 6, 6, 6])).tolist()
+    [0, 1, 2, 2]
+    """
+    return _labels(np.stack([np.asarray(g) for g in labelings], axis=1))
+
+
 def aggregate(reach: sp.csr_array, weight: np.ndarray, groups: np.ndarray) -> Aggregation:
     """The aggregated rows of a partition (``groups``: any labels, one per row).
 
