@@ -561,9 +561,7 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
             lp = SolveOutcome("time_limit", None, None, None, None, "highs", "Time limit reached (aggregated LP)", 0.0)
             # no greedy start at this size (see solve.py): the cost-effectiveness greedy now
             if incumbent is None:
-                limit = left()
-                greedy_deadline = None if limit is None else time.perf_counter() + 0.5 * limit
-                incumbent = _better_selection(model, reach_csc, None, _greedy_rounding(model, parts, reach_csc, None, greedy_deadline))
+                incumbent = _greedy_incumbent(model, parts, reach_csc, None, left())
     else:
         lp, lp_duals = _run_highs(model.relaxed(), lp_limit, 0.0, None, False, primal=True)
     if lp.status == "infeasible":
@@ -592,13 +590,15 @@ def lp_by_aggregation(model: LinearModel) -> bool:
     return model.matrix.nnz >= AGGREGATE_LP_MIN_NONZEROS and coverage_structure(model) is not None
 
 
-def _greedy_rounding(model: LinearModel, parts: tuple, reach_csc: sp.csc_array, x_lp: np.ndarray | None, deadline: float | None = None) -> np.ndarray:
+def _greedy_incumbent(model: LinearModel, parts: tuple, reach_csc: sp.csc_array, x_lp: np.ndarray | None, seconds: float | None) -> np.ndarray | None:
     """The LP solution ``x_lp`` rounded (:func:`~optimizer.select.greedy.round_lp`); without
     one, the cost-effectiveness greedy (the rounding of an all-fractional solution),
-    stopped at the ``deadline``."""
+    stopped after half of ``seconds``; as a full solution vector (None if infeasible)."""
     n = model.n_x
     guess = np.full(n, 0.5) if x_lp is None else x_lp[:n]
-    return round_lp(reach_csc, parts[1], parts[2], parts[3], parts[4], guess, model.col_lower[:n], model.col_upper[:n], deadline=deadline)
+    deadline = None if seconds is None else time.perf_counter() + 0.5 * seconds
+    chosen = round_lp(reach_csc, parts[1], parts[2], parts[3], parts[4], guess, model.col_lower[:n], model.col_upper[:n], deadline=deadline)
+    return _better_selection(model, reach_csc, None, chosen)
 
 
 def _fallback(model: LinearModel, incumbent: np.ndarray, left: float | None, why: str) -> SolveOutcome:
@@ -735,9 +735,7 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
         deadline = None if limit is None else time.perf_counter() + AGGREGATE_LP_SHARE * limit
         stage = _aggregated_lp(model, parts, agg, deadline, None, reach_csc)
     if incumbent is None:
-        limit = left()
-        greedy_deadline = None if limit is None else time.perf_counter() + 0.5 * limit
-        incumbent = _better_selection(model, reach_csc, None, _greedy_rounding(model, parts, reach_csc, None if stage is None else stage[2].values, greedy_deadline))
+        incumbent = _greedy_incumbent(model, parts, reach_csc, None if stage is None else stage[2].values, left())
         if incumbent is None:
             return SolveOutcome("no_solution", None, None, None, None, "highs", "No solution (aggregated route)", 0.0)
     if stage is None:
