@@ -104,6 +104,17 @@ def _model_of(inst, budget):
     return problem, model
 
 
+def _proves_brute_optimum(problem, b, budgets, solver_says=None):
+    """Each budget's solve is proven optimal, at the brute-force optimum, within budget."""
+    for budget in budgets:
+        res = solve(problem, budget=budget, lexicographic=False)
+        assert res.status == "optimal"
+        if solver_says is not None:
+            assert solver_says in res.stages["coverage"]["solver_status"]
+        assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
+        assert res.total_cost <= budget + 1e-9
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_aggregated_lp_and_mip_bound_the_true_optimum(seed, instance_factory, brute):
     """The aggregated model's LP and MIP optima are valid bounds (>= the brute-force
@@ -140,13 +151,7 @@ def test_aggregated_route_finds_the_brute_force_optimum(seed, instance_factory, 
     b = brute(inst)
     problem = build_problem(inst.units, inst.demand, inst.coverage)
     monkeypatch.setitem(solve_model.__globals__, "AGGREGATE_MIN_NONZEROS", 0)
-    for share in (0.2, 0.4):
-        budget = share * inst.units["cost"].sum()
-        res = solve(problem, budget=budget, lexicographic=False)
-        assert res.status == "optimal"
-        assert "aggregated" in res.stages["coverage"]["solver_status"]
-        assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
-        assert res.total_cost <= budget + 1e-9
+    _proves_brute_optimum(problem, b, [share * inst.units["cost"].sum() for share in (0.2, 0.4)], solver_says="aggregated")
 
 
 @pytest.mark.parametrize("seed", [61, 62])
@@ -347,12 +352,7 @@ def test_lp_through_aggregation_then_direct_path_finds_the_brute_force_optimum(
     b = brute(inst)
     problem = build_problem(inst.units, inst.demand, inst.coverage)
     monkeypatch.setitem(solve_model.__globals__, "AGGREGATE_LP_MIN_NONZEROS", 0)
-    for share in (0.2, 0.4):
-        budget = share * inst.units["cost"].sum()
-        res = solve(problem, budget=budget, lexicographic=False)
-        assert res.status == "optimal"
-        assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
-        assert res.total_cost <= budget + 1e-9
+    _proves_brute_optimum(problem, b, [share * inst.units["cost"].sum() for share in (0.2, 0.4)])
 
 
 @pytest.mark.parametrize("seed", [31, 32, 33])
@@ -392,11 +392,7 @@ def test_tuned_final_mips_still_find_the_brute_force_optimum(large, instance_fac
         inst = instance_factory(1100 + seed, m=12, n=90, density=0.12, score=False)
         b = brute(inst)
         problem = build_problem(inst.units, inst.demand, inst.coverage)
-        for share in (0.2, 0.35):
-            budget = share * inst.units["cost"].sum()
-            res = solve(problem, budget=budget, lexicographic=False)
-            assert res.status == "optimal"
-            assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
+        _proves_brute_optimum(problem, b, [share * inst.units["cost"].sum() for share in (0.2, 0.35)])
     assert expected in seen, "no final MIP ran with the tuned options"
 
 
@@ -417,10 +413,7 @@ def test_components_start_from_the_lp_aggregation_and_stay_exact(instance_factor
         inst.units["cost"] = 1.0
         b = brute(inst)
         problem = build_problem(inst.units, inst.demand, inst.coverage)
-        for budget in (3.0, 5.0):
-            res = solve(problem, budget=budget, lexicographic=False)
-            assert res.status == "optimal"
-            assert res.covered_need == pytest.approx(b.need_covered[b.cost <= budget + 1e-9].max())
+        _proves_brute_optimum(problem, b, (3.0, 5.0))
     assert calls and all(calls)
 
 
