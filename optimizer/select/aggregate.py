@@ -267,13 +267,13 @@ def aggregated_model(model: LinearModel, agg: Aggregation, parts: tuple) -> Line
 
 
 def disaggregate_duals(
-    agg: Aggregation, reach: sp.csr_array, weight: np.ndarray, w_x: np.ndarray, cost: np.ndarray | None, group_duals: np.ndarray, lam: float
+    agg: Aggregation, reach: sp.csr_array, weight: np.ndarray, w_x: np.ndarray, cost: np.ndarray | None, group_duals: np.ndarray, lam: float, reach_t: sp.csr_array | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Duals of the original LP from an optimal dual of the aggregated LP: each member
     ``r`` of group ``G`` gets the share ``u_r = pi_G w_r / W_G`` of its group's dual
     ``pi_G`` (clipped to ``[0, W_G]``); the budget keeps ``lam``. Returns ``(u, a)``, the
     cover-row duals and the units' reduced costs ``a_j = w_x_j - lam c_j + sum_{r: j in
-    N(r)} u_r``.
+    N(r)} u_r`` (``reach_t``: ``reach`` transposed as floats, if the caller has it).
 
     Why they are optimal: the Lagrangian dual value ``lam B + sum_r max(0, w_r - u_r) +
     sum_j max_{x_j} a_j x_j`` is an upper bound of the original LP for every ``u >= 0``
@@ -292,7 +292,7 @@ def disaggregate_duals(
     pi = np.clip(np.abs(np.asarray(group_duals, dtype=float)), 0.0, agg.weight)
     share = np.divide(weight, agg.weight[agg.groups], out=np.zeros(len(weight)), where=agg.weight[agg.groups] > 0)
     u = pi[agg.groups] * share
-    a = np.asarray(w_x, dtype=float) + sp.csr_array(reach.T, dtype=float) @ u
+    a = np.asarray(w_x, dtype=float) + (sp.csr_array(reach.T, dtype=float) if reach_t is None else reach_t) @ u
     if cost is not None:
         a = a - abs(float(lam)) * np.asarray(cost, dtype=float)
     return u, a

@@ -677,9 +677,10 @@ def _lp_by_aggregation(model: LinearModel, parts: tuple, deadline: float | None,
     x = lp.values[:n]
     lower, upper = model.col_lower[:n], model.col_upper[:n]
     lam = abs(float(duals.rows[-1]))
-    u, a = disaggregate_duals(agg, reach, w, w_x, cost, duals.rows[: agg.n_groups], lam)
+    reach_t = sp.csr_array(reach.T, dtype=float)  # once, for both reduced-cost products
+    u, a = disaggregate_duals(agg, reach, w, w_x, cost, duals.rows[: agg.n_groups], lam, reach_t)
     lifted = lift_cover_duals(reach, w, x, a, u, lower, upper)
-    value, a_lifted = cover_dual_value(sp.csr_array(reach.T, dtype=float), w, w_x, cost, budget, lam, lifted, lower, upper)
+    value, a_lifted = cover_dual_value(reach_t, w, w_x, cost, budget, lam, lifted, lower, upper)
     if value + model.offset > lp.objective + 1e-9 * max(1.0, abs(lp.objective)):
         lifted, a_lifted = u, a  # not optimal (the rounds stopped early): keep the spread dual
     at_lower = x <= lower + 1e-9
