@@ -109,6 +109,9 @@ def bool_csr(indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) ->
     return matrix
 
 
+HASH_CHUNK = 1 << 20  # nonzeros per slice in :func:`row_hashes` (8 MB of codes, reused)
+
+
 @lru_cache(maxsize=8)
 def _column_hashes(m: int) -> np.ndarray:
     """Fixed pseudo-random 64-bit code of each column (seeded: results are reproducible)."""
@@ -125,9 +128,22 @@ def row_hashes(indices: np.ndarray, indptr: np.ndarray, m: int) -> np.ndarray:
     (collisions are detected afterwards, see :func:`merge_row_segments`).
     """
     codes = _column_hashes(m)
-    csum = np.zeros(len(indices) + 1, dtype=np.uint64)
-    np.cumsum(codes[indices], out=csum[1:])
-    return csum[indptr[1:]] - csum[indptr[:-1]]
+    n = len(indptr) - 1
+    out = np.zeros(n, dtype=np.uint64)
+    bounds = np.asarray(indptr, dtype=np.int64)
+    # segment sums by reduceat over slices of about HASH_CHUNK nonzeros: a cumulative sum
+    # over all of them was 30x slower, and one gather of every code allocated 576 MB at
+    # XL (72 million nonzeros: 1.5 s, mostly fresh pages; now 0.3 s); empty rows hash to 0
+    start = 0
+    while start < n:
+        stop = min(max(int(np.searchsorted(bounds, bounds[start] + HASH_CHUNK, side="right")) - 1, start + 1), n)
+        starts = bounds[start:stop]
+        filled = bounds[start + 1 : stop + 1] > starts
+        if filled.any():
+            lo, hi = int(bounds[start]), int(bounds[stop])
+            out[start:stop][filled] = np.add.reduceat(codes[indices[lo:hi]], starts[filled] - lo)
+        start = stop
+    return out
 
 
 def _merge_rows_exact(indices: np.ndarray, indptr: np.ndarray, codes: np.ndarray) -> np.ndarray:

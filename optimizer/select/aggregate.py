@@ -78,6 +78,9 @@ def row_sums(reach: sp.csr_array | sp.csc_array, values: np.ndarray) -> np.ndarr
         if not len(cols):
             return np.zeros(reach.shape[0])
         indptr, indices = reach.indptr, reach.indices
+        if 2 * int((indptr[cols + 1] - indptr[cols]).sum()) > reach.nnz:
+            # most of the relation: one sparse product (columns in ascending order too)
+            return np.asarray(reach @ values, dtype=float)
         # the columns' row indices, one slice each (no index arrays as long as the
         # selection's nonzeros: 30 million at XL took 2.3 s that way)
         rows = np.concatenate([indices[indptr[c] : indptr[c + 1]] for c in cols])

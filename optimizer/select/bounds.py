@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+import weakref
 
 import numpy as np
 import scipy.sparse as sp
@@ -61,6 +62,26 @@ def _plain_rows(names: tuple[str, ...]) -> bool:
     """Cover rows and one budget row only (cached: the same model is checked several
     times per solve, 1.5 ms each at M)."""
     return "budget" in names and all(n.startswith("cover[") or n == "budget" for n in names)
+
+
+_COLUMNS: dict[int, tuple[weakref.ref, sp.csc_array]] = {}
+
+
+def cover_columns(reach: sp.csr_array) -> sp.csc_array:
+    """``reach`` (cover rows x units) as a CSC array, kept while ``reach`` lives: a
+    budget sweep reuses the model, and so its copy by columns (0.7 s at XL).
+
+    >>> r = sp.csr_array(np.array([[1, 0], [1, 1]], dtype=bool))
+    >>> cover_columns(r) is cover_columns(r), cover_columns(r).indices.tolist()
+    (True, [0, 1, 1])
+    """
+    key = id(reach)
+    hit = _COLUMNS.get(key)
+    if hit is not None and hit[0]() is reach:
+        return hit[1]
+    columns = sp.csc_array(reach)
+    _COLUMNS[key] = (weakref.ref(reach, lambda _, k=key: _COLUMNS.pop(k, None)), columns)
+    return columns
 
 
 def coverage_structure(model: LinearModel):

@@ -130,7 +130,7 @@ class LinearModel:
         row = sp.csr_array((coef[nz], (np.zeros(len(nz), dtype=np.int64), nz)), shape=(1, self.matrix.shape[1]))
         return replace(
             self,
-            matrix=sp.csr_array(sp.vstack([self.matrix, row], format="csr")),
+            matrix=stack_rows([self.matrix, row], self.matrix.shape[1]),
             row_lower=np.append(self.row_lower, lower),
             row_upper=np.append(self.row_upper, upper),
             row_names=[*self.row_names, name],
@@ -210,8 +210,9 @@ class ModelSpec:
 @dataclass
 class _Blocks:
     """Rows of the model, block by block: (row, column, value) triplets for the small
-    blocks, CSR arrays for the cover block (tens of millions of nonzeros at national
-    scale: no int64 triplets, no COO-to-CSR conversion)."""
+    blocks; the cover block (tens of millions of nonzeros at national scale) is kept as
+    its reach relation and written straight into the model's arrays (no int64 triplets,
+    no intermediate copy: at XL the build went 3.0 -> 1.4 s, mostly fresh memory pages)."""
 
     parts: list
     lower: list
@@ -223,8 +224,9 @@ class _Blocks:
         self.parts.append(("coo", np.asarray(v, dtype=float), np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64), len(names)))
         self._bounds(lower, upper, names)
 
-    def add_csr(self, data, indices, indptr, lower, upper, names) -> None:
-        self.parts.append(("csr", data, indices, indptr, len(names)))
+    def add_cover(self, reach: sp.csr_array, n_x: int, lower, upper, names) -> None:
+        """Rows ``y_r - sum_{j in N(r)} x_j`` (``y_r`` is column ``n_x + r``)."""
+        self.parts.append(("cover", reach, n_x, None, len(names)))
         self._bounds(lower, upper, names)
 
     def _bounds(self, lower, upper, names) -> None:
@@ -234,15 +236,58 @@ class _Blocks:
         self.n_rows += len(names)
 
     def matrix(self, n_cols: int) -> sp.csr_array:
-        mats = []
+        """The rows of every block, in order, as one CSR array (32-bit indices unless
+        they need 64)."""
+        blocks = []
         for kind, a, b, c, n in self.parts:
             if kind == "coo":
-                mats.append(sp.csr_array((a, (b, c)), shape=(n, n_cols)))
+                blocks.append(sp.csr_array((a, (b, c)), shape=(n, n_cols)))
             else:
-                mats.append(sp.csr_array((a, b, c), shape=(n, n_cols)))
-        if not mats:
-            return sp.csr_array((0, n_cols))
-        return mats[0] if len(mats) == 1 else sp.csr_array(sp.vstack(mats, format="csr"))
+                blocks.append((a, b))
+        nnz = sum(int(m[0].nnz) + m[0].shape[0] if isinstance(m, tuple) else int(m.nnz) for m in blocks)
+        idx_type = np.int32 if max(nnz, n_cols, self.n_rows) < np.iinfo(np.int32).max else np.int64
+        data = np.empty(nnz)
+        indices = np.empty(nnz, dtype=idx_type)
+        indptr = np.zeros(self.n_rows + 1, dtype=idx_type)
+        pos = row = 0
+        for m in blocks:
+            if isinstance(m, tuple):
+                reach, n_x = m
+                rows = reach.shape[0]
+                local = reach.indptr.astype(np.int64) + np.arange(rows + 1)  # one y per row
+                length = int(local[-1])
+                y_pos = local[1:] - 1
+                d, ind = data[pos : pos + length], indices[pos : pos + length]
+                d.fill(-1.0)
+                d[y_pos] = 1.0
+                is_x = np.ones(length, dtype=bool)
+                is_x[y_pos] = False
+                ind[is_x] = reach.indices
+                ind[y_pos] = n_x + np.arange(rows)
+            else:
+                rows, length, local = m.shape[0], int(m.nnz), m.indptr
+                data[pos : pos + length] = m.data
+                indices[pos : pos + length] = m.indices
+            indptr[row + 1 : row + rows + 1] = pos + np.asarray(local[1:], dtype=np.int64)
+            pos += length
+            row += rows
+        return sp.csr_array((data, indices, indptr), shape=(self.n_rows, n_cols), copy=False)
+
+
+def stack_rows(mats: list, n_cols: int) -> sp.csr_array:
+    """CSR arrays stacked vertically by concatenating their arrays (``sp.vstack`` took
+    1.5 s for a national model of 72 million nonzeros plus one row, this 0.25 s plus
+    the fresh pages); 32-bit indices unless the result needs 64.
+
+    >>> a = sp.csr_array(np.array([[1.0, 0.0], [0.0, 2.0]]))
+    >>> stack_rows([a, sp.csr_array(np.array([[0.0, 3.0]]))], 2).toarray().tolist()
+    [[1.0, 0.0], [0.0, 2.0], [0.0, 3.0]]
+    """
+    blocks = _Blocks([], [], [], [])
+    for m in mats:
+        coo = sp.coo_array(m)
+        blocks.add(coo.row, coo.col, coo.data, np.zeros(m.shape[0]), np.zeros(m.shape[0]), [""] * m.shape[0])
+    return blocks.matrix(n_cols)
 
 
 def stage_expressions(problem: SelectionProblem, model: LinearModel, need_objective: np.ndarray) -> dict:
@@ -342,18 +387,9 @@ def _coverage_block(red: Reduction, blocks: _Blocks):
     multi = np.flatnonzero(deg >= 2)
     single = np.flatnonzero(deg == 1)
     ny = len(multi)
-    sub = sp.csr_array(m[multi])
-    # cover[r]: y_r - sum_{j in N(r)} x_j <= 0, built as CSR: the row's units, then y_r
-    idx_type = np.int32 if max(nu + ny, sub.nnz + ny) < 2**31 - 1 else np.int64
-    indptr = (sub.indptr.astype(np.int64) + np.arange(ny + 1)).astype(idx_type)
-    y_pos = indptr[1:] - 1
-    is_x = np.ones(int(indptr[-1]), dtype=bool)
-    is_x[y_pos] = False
-    indices = np.empty(int(indptr[-1]), dtype=idx_type)
-    indices[is_x] = sub.indices
-    indices[y_pos] = nu + np.arange(ny)
-    data = np.where(is_x, -1.0, 1.0)
-    blocks.add_csr(data, indices, indptr, np.full(ny, -INF), np.zeros(ny), [f"cover[{i}]" for i in multi])
+    sub = m if len(multi) == m.shape[0] else sp.csr_array(m[multi])
+    # cover[r]: y_r - sum_{j in N(r)} x_j <= 0 (the row's units, then y_r)
+    blocks.add_cover(sub, nu, np.full(ny, -INF), np.zeros(ny), [f"cover[{i}]" for i in multi])
     single_unit = m.indices[m.indptr[single]]
     x_need = np.bincount(single_unit, weights=red.rows.need[single], minlength=nu)
     n_rows = m.shape[0]

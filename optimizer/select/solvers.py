@@ -49,6 +49,7 @@ from optimizer.select.aggregate import (
     row_sums,
 )
 from optimizer.select.bounds import (
+    cover_columns,
     cover_dual_value,
     coverage_structure,
     lagrangian_bound,
@@ -555,7 +556,7 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
     if parts is not None and (aggregated_route(model) or (incumbent is not None and lp_out_of_reach(model, lp_limit))):
         return _solve_aggregated(model, parts, incumbent, time_limit, gap_rel, presolve, t0)
     if lp_by_aggregation(model):
-        reach_csc = sp.csc_array(parts[0])
+        reach_csc = cover_columns(parts[0])
         lp, lp_duals = _lp_by_aggregation(model, parts, None if lp_limit is None else t0 + lp_limit, reach_csc)
         if lp is None:
             lp = SolveOutcome("time_limit", None, None, None, None, "highs", "Time limit reached (aggregated LP)", 0.0)
@@ -628,7 +629,7 @@ def _aggregated_lp(model: LinearModel, parts: tuple, agg: Aggregation, deadline:
     (the cover rows as a CSC array) speeds up the valuations."""
     reach, w = parts[0], parts[1]
     if reach_csc is None:
-        reach_csc = sp.csc_array(reach)
+        reach_csc = cover_columns(reach)
     last = None
     rounds = 0
     while True:
@@ -725,7 +726,7 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
     reach, w, w_x, cost, budget = parts
     n = model.n_x
     closes = _closer(model, gap_rel)
-    reach_csc = sp.csc_array(reach)
+    reach_csc = cover_columns(reach)
     limit = left()
     stage = None
     # the first partition (min-hashes, unions) cannot be interrupted: it starts only if it
@@ -869,7 +870,7 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
     parts = coverage_structure(model) if frac.any() else None
     if parts is not None:
         n = model.n_x
-        reach_csc = sp.csc_array(parts[0])
+        reach_csc = cover_columns(parts[0])
         chosen = round_lp(reach_csc, parts[1], parts[2], parts[3], parts[4], x_lp[:n], model.col_lower[:n], model.col_upper[:n])
         incumbent = _better_selection(model, reach_csc, incumbent, chosen)
         near = np.ones(n, dtype=bool) if n <= POLISH_ALL_MAX_UNITS else _near_lp(x_lp[:n], duals[:n])

@@ -183,3 +183,18 @@ def test_no_units_and_isolated_points():
     assert built.merged.n_groups == 1 and built.merged.weights[0].tolist() == [12.0, 12.0]
     built = merged_coverage_within(demand, make_units([50.0], [36.0]), 10.0)
     assert built.merged.matrix.toarray().tolist() == [[True], [False]]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+def test_row_hashes_in_slices_are_the_wrapping_sums_of_the_column_codes(chunk, monkeypatch):
+    """Hashing the rows slice by slice (here ``chunk`` nonzeros per slice) gives every
+    row the wrapping 64-bit sum of its columns' codes, empty rows (first, inner, last) 0."""
+    rng = np.random.default_rng(chunk)
+    m = 9
+    lengths = [0, 3, 0, 0, 5, 1, 9, 2, 0]
+    indices = np.concatenate([np.sort(rng.choice(m, n, replace=False)) for n in lengths]).astype(np.int32)
+    indptr = np.r_[0, np.cumsum(lengths)].astype(np.int32)
+    monkeypatch.setattr(relation, "HASH_CHUNK", chunk)
+    codes = relation._column_hashes(m)
+    expected = [int(codes[indices[a:b]].astype(object).sum()) % 2**64 for a, b in zip(indptr[:-1], indptr[1:], strict=True)]
+    assert relation.row_hashes(indices, indptr, m).tolist() == expected

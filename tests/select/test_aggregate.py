@@ -97,11 +97,87 @@ def test_row_sums_are_exact_in_slices(monkeypatch):
     np.testing.assert_allclose(row_sums(reach, values), dense @ values)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_row_sums_by_columns_agree_for_small_and_large_selections(seed):
+    """From a CSC array, a selection with most of the nonzeros goes through one sparse
+    product, a small one through column slices: both give the dense product, and rows
+    with the same units get bit-identical sums (the signatures rely on it)."""
+    dense, reach, _ = _relation(seed, rows=80, units=12, density=0.3)
+    dense[40:] = dense[:40]  # every row has a twin
+    reach_csc = sp.csc_array(dense)
+    rng = np.random.default_rng(seed)
+    branches = set()
+    for share in (0.1, 0.95):
+        values = rng.random(12) * (rng.random(12) < share)
+        values[int(rng.integers(12))] = 0.3  # never empty
+        branches.add(2 * dense[:, values > 0].sum() > dense.sum())
+        sums = row_sums(reach_csc, values)
+        np.testing.assert_allclose(sums, dense @ values, rtol=1e-12)
+        np.testing.assert_array_equal(sums[:40], sums[40:])
+    assert branches == {True, False}  # both ways were taken
+
+
+def test_open_gains_equal_the_unit_by_unit_gains(instance_factory):
+    """The greedy's first pass in one sparse product (all units, or a subset by column
+    slices) gives each unit's gain on the rows not yet covered, as the unit-by-unit
+    evaluation does."""
+    from optimizer.select.greedy import _coverage_gain, _open_gains, _State, _take
+
+    inst = instance_factory(91, m=12, n=80, density=0.2, score=False)
+    _, model = _model_of(inst, 0.3 * inst.units["cost"].sum())
+    reach, w, _, cost, bud = coverage_structure(model)
+    csc = sp.csc_array(reach)
+    n = model.n_x
+    ones = np.ones(n)
+    st = _State(chosen=np.zeros(n, dtype=bool), covered=np.zeros(reach.shape[0], dtype=bool), best=np.zeros(reach.shape[0]), budget_left=bud)
+    for j in (0, 5):
+        _take(csc, ones, st, j, cost)
+    for cols in (np.arange(n), np.array([1, 2, 7])):
+        expected = [_coverage_gain(csc, w, ones, st, j) for j in cols]
+        np.testing.assert_allclose(_open_gains(csc, w, st, cols), expected, rtol=1e-12)
+    assert _open_gains(csc, w, st, np.array([0]))[0] == 0.0  # everything it reaches is covered
+
+
+def test_cover_columns_are_kept_while_the_rows_live():
+    """The CSC copy of a relation is made once per relation object (a budget sweep
+    reuses it), equals the relation, and is released with it."""
+    import gc
+
+    from optimizer.select import bounds
+
+    dense, reach, _ = _relation(3)
+    first = bounds.cover_columns(reach)
+    assert bounds.cover_columns(reach) is first
+    np.testing.assert_array_equal(first.toarray(), dense)
+    other = sp.csr_array(dense)
+    assert bounds.cover_columns(other) is not first
+    key = id(reach)
+    del reach, first
+    gc.collect()
+    assert key not in bounds._COLUMNS
+
+
 def _model_of(inst, budget):
     problem = build_problem(inst.units, inst.demand, inst.coverage)
     spec, eligible, must_keep, _ = validate_options(problem, SelectionOptions(budget=budget))
     model, _ = _model(problem, _reduction(problem, spec, eligible, must_keep, dominate=True), spec)
     return problem, model
+
+
+@pytest.mark.parametrize("seed", [101, 102])
+def test_model_matrix_is_the_cover_rows_then_the_budget(seed, instance_factory):
+    """The model's arrays, written in place block by block, are the matrix of the
+    formulation built independently: ``y_r - sum_{N(r)} x_j`` per cover row (units,
+    then that row's ``y``), then the budget row of the units' costs."""
+    inst = instance_factory(seed, m=12, n=80, density=0.2, score=False)
+    problem, model = _model_of(inst, 0.3 * inst.units["cost"].sum())
+    reach = model.completion[1]
+    ny, n = reach.shape
+    cost = problem.cost[model.units]
+    expected = sp.bmat([[-sp.csr_array(reach, dtype=float), sp.identity(ny)], [sp.csr_array(cost[None, :]), None]], format="csr")
+    assert model.row_names[-1] == "budget" and model.matrix.shape == expected.shape
+    np.testing.assert_array_equal(model.matrix.toarray(), expected.toarray())
+    assert model.matrix.indices.dtype == np.int32 and model.matrix.has_sorted_indices
 
 
 def _proves_brute_optimum(problem, b, budgets, solver_says=None):
