@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from optimizer.select.aggregate import row_sums
 from optimizer.select.model import ModelSpec
 from optimizer.select.problem import SelectionProblem
 from optimizer.select.reduce import Reduction
@@ -248,7 +249,9 @@ def _open_gains(csc, w_rows, st: _State, cols: np.ndarray) -> np.ndarray:
     took 0.6 s; this 0.2 s)."""
     open_w = np.where(st.covered, 0.0, w_rows)
     if 2 * len(cols) >= csc.shape[1]:
-        return (open_w @ csc)[cols]
+        # the units' rows are the rows of the transpose (a CSR view, no copy), summed in
+        # slices (a sparse product converts the whole boolean relation to floats first)
+        return row_sums(csc.T, open_w)[cols]
     return open_w @ csc[:, cols]
 
 
