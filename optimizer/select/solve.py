@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
-from optimizer.select.greedy import greedy_select
+from optimizer.select.aggregate import row_sums
+from optimizer.select.greedy import greedy_select, round_lp
 from optimizer.select.infeasibility import cheap_proofs, explain
 from optimizer.select.model import LinearModel, ModelSpec, build_model, stage_expressions
 from optimizer.select.problem import SelectionProblem
@@ -50,6 +51,11 @@ GREEDY_SHARE = 0.2
 """Share of the remaining time limit the greedy's local search may use."""
 GREEDY_MAX_SECONDS = 30.0
 """Cap of the greedy's local search without a time limit."""
+
+PREPARE_SECONDS_PER_NONZERO = 5e-8
+"""Reductions and model build per nonzero of the merged rows (3.5 s for the 72 million of
+the benchmark's XL instance); a first solve whose time limit leaves less than twice that
+answers with the quick greedy instead (:func:`_quick_answer`); steers the limit only."""
 
 ASSEMBLY_SECONDS_PER_NONZERO = 1e-8
 """Time kept from the solver's limit to assemble the result, per model nonzero (about
@@ -224,6 +230,17 @@ def _reduction(
 ) -> Reduction:
     """The (cached) reduction for these options; ``score_stage``: a "maximise total
     score" stage will run on it, so every unit is protected (see :mod:`.reduce`)."""
+    key, protected, flags = _reduction_key(problem, spec, eligible, must_keep, dominate=dominate, keep_rows=keep_rows, score_stage=score_stage)
+    if not cache:
+        return reduce_problem(problem, problem.rows_for(capacity=spec.capacity), eligible, must_keep, protected=protected, **flags)
+    store = problem._cache
+    if key not in store:
+        store[key] = reduce_problem(problem, problem.rows_for(capacity=spec.capacity), eligible, must_keep, protected=protected, **flags)
+    return store[key]
+
+
+def _reduction_key(problem, spec, eligible, must_keep, *, dominate: bool, keep_rows: bool, score_stage: bool) -> tuple:
+    """``(cache key, protected units, flags of reduce_problem)`` of a reduction."""
     protected = np.zeros(problem.n_units, dtype=bool)
     if score_stage:
         protected[:] = True
@@ -235,13 +252,40 @@ def _reduction(
         dominate=dominate and not spec.capacity,
         score_matters=spec.objective == "quality-coverage",
     )
-    if not cache:
-        return reduce_problem(problem, problem.rows_for(capacity=spec.capacity), eligible, must_keep, protected=protected, **flags)
     key = ("reduction", spec.capacity, eligible.tobytes(), must_keep.tobytes(), protected.tobytes(), tuple(sorted(flags.items())))
-    store = problem._cache
-    if key not in store:
-        store[key] = reduce_problem(problem, problem.rows_for(capacity=spec.capacity), eligible, must_keep, protected=protected, **flags)
-    return store[key]
+    return key, protected, flags
+
+
+def _quick_needed(problem: SelectionProblem, spec: ModelSpec, eligible, must_keep, left: float | None) -> bool:
+    """True when the reductions and the model of these options are not built yet and
+    would not fit, with as much time again for the rest, in the ``left`` seconds
+    (:data:`PREPARE_SECONDS_PER_NONZERO`), and the options are plain budgeted coverage
+    (what :func:`_quick_answer` answers)."""
+    if left is None or spec.budget is None or spec.objective != "coverage" or spec.capacity:
+        return False
+    if spec.target is not None or spec.floors is not None or spec.ratio_units is not None:
+        return False
+    key = _reduction_key(problem, spec, eligible, must_keep, dominate=True, keep_rows=False, score_stage=False)[0]
+    if key in problem._cache:
+        return False
+    return left < 2.0 * PREPARE_SECONDS_PER_NONZERO * problem.rows.matrix.nnz
+
+
+def _quick_answer(problem: SelectionProblem, spec: ModelSpec, eligible, must_keep, deadline: float) -> tuple[np.ndarray, float, float]:
+    """Plain budgeted coverage answered without reductions or model, when the time
+    limit leaves no room for them: the cost-effectiveness greedy on the merged rows
+    (must-keep units first; :func:`~optimizer.select.greedy.round_lp` of an
+    all-fractional solution, stopped at ``deadline``, then the budget filled in the
+    order it knows). Returns ``(selection over all units, its need-weighted coverage,
+    the trivial bound: every row some eligible unit reaches is covered)``."""
+    rows = problem.rows
+    n = problem.n_units
+    lower = must_keep.astype(float)
+    upper = eligible.astype(float)
+    chosen = round_lp(rows.csc, rows.need, np.zeros(n), problem.cost, float(spec.budget), np.full(n, 0.5), lower, upper, deadline=deadline)
+    reached = rows.degree > 0 if eligible.all() else row_sums(rows.csc, upper) > 0
+    covered = row_sums(rows.csc, chosen.astype(float)) > 0
+    return chosen, float(rows.need[covered].sum()), float(rows.need[reached].sum())
 
 
 def _compactor(problem, spec, must_keep, model: LinearModel):
@@ -346,6 +390,27 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
             **common,
         )
 
+    if _quick_needed(problem, spec, eligible, must_keep, remaining()):
+        reserve = ASSEMBLY_SECONDS_PER_NONZERO * problem.rows.matrix.nnz
+        # time kept for valuing the selection and for assembling the result
+        chosen, value, bound = _quick_answer(problem, spec, eligible, must_keep, deadline - 2.0 * reserve)
+        why = "time limit too short for the reductions and the model: the greedy's selection, with the trivial bound"
+        info = {"status": "time_limit", "value": value, "bound": bound, "gap": relative_gap(value, bound), "seconds": time.perf_counter() - t0, "solver_status": why}
+        return assemble(
+            problem,
+            selected=chosen,
+            status="time_limit",
+            objective={"coverage": value},
+            gap=info["gap"],
+            bound=bound,
+            dominated_by={},
+            solve_time=time.perf_counter() - t0,
+            model_size=_size_before(problem, spec),
+            solver=o.solver,
+            explanation={"note": why},
+            stages={"coverage": info},
+            **common,
+        )
     red = _reduction(problem, spec, eligible, must_keep, dominate=True)
     model, need_obj = _model(problem, red, spec)
     size = {**_size_before(problem, spec), **{f"{k}_after": v for k, v in model.size.items()}, "merged_rows": problem.rows_for(capacity=spec.capacity).n_rows, "model_units": red.n_units}

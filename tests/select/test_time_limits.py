@@ -1,0 +1,90 @@
+"""Time limits too short for the reductions and the model: the quick greedy answer.
+
+The rates that steer the limit are forced huge here, so small instances behave as a
+national one under a limit of a few seconds would; no timing is asserted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer.select import build_problem, solve
+from optimizer.select.solve import solve_options
+
+
+def _force_quick(monkeypatch):
+    monkeypatch.setitem(solve_options.__globals__, "PREPARE_SECONDS_PER_NONZERO", 1e6)
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5, 6])
+def test_quick_answer_is_feasible_with_a_valid_bound(seed, instance_factory, brute, monkeypatch):
+    """Without time for the reductions and the model, the answer is the greedy's
+    selection: within the budget, with the must-keep unit and without the excluded one,
+    worth at most the brute-force optimum under those constraints, and reported with the
+    trivial bound (at least that optimum) and the gap between the two."""
+    inst = instance_factory(seed, m=12, n=60, density=0.15, score=False, need=True)
+    b = brute(inst)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    _force_quick(monkeypatch)
+    budget = 0.3 * inst.units["cost"].sum()
+    res = solve(problem, budget=budget, must_keep=["u1"], exclude=["u2"], time_limit=30.0)
+    allowed = (b.cost <= budget + 1e-9) & b.subsets[:, 1] & ~b.subsets[:, 2]
+    opt = b.need_covered[allowed].max()
+    assert res.status == "time_limit"
+    assert "too short for the reductions" in res.stages["coverage"]["solver_status"]
+    assert res.total_cost <= budget + 1e-9
+    assert "u1" in res.selected and "u2" not in res.selected
+    assert 0 < res.covered_need <= opt + 1e-6
+    assert res.objective["coverage"] == pytest.approx(res.covered_need)
+    assert res.bound >= opt - 1e-6
+    assert res.gap == pytest.approx((res.bound - res.covered_need) / res.covered_need)
+
+
+def test_quick_answer_fills_the_budget(instance_factory, monkeypatch):
+    """The greedy's selection leaves no affordable unit out that would add coverage."""
+    inst = instance_factory(11, m=12, n=60, density=0.15, score=False)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    _force_quick(monkeypatch)
+    budget = 0.3 * inst.units["cost"].sum()
+    res = solve(problem, budget=budget, time_limit=30.0)
+    chosen = inst.units.index.isin(res.selected)
+    covered = (inst.dense[:, chosen]).any(axis=1)
+    left = budget - res.total_cost
+    adds = (inst.dense[~covered][:, ~chosen]).any(axis=0)
+    assert not (adds & (inst.units["cost"].to_numpy()[~chosen] <= left + 1e-9)).any()
+
+
+def test_quick_answer_only_without_the_model_and_with_a_limit(instance_factory, brute, monkeypatch):
+    """No limit, options other than plain budgeted coverage, or a model already built
+    (a budget sweep): the usual path, proven optimal at the brute-force optimum."""
+    inst = instance_factory(21, m=12, n=60, density=0.15, score=False)
+    b = brute(inst)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    _force_quick(monkeypatch)
+    budget = 0.3 * inst.units["cost"].sum()
+    opt = b.need_covered[b.cost <= budget + 1e-9].max()
+    floors = solve(problem, budget=budget, floors=0.0, time_limit=30.0, lexicographic=False)
+    assert floors.status == "optimal"
+    unlimited = solve(problem, budget=budget, lexicographic=False)
+    assert unlimited.status == "optimal" and unlimited.covered_need == pytest.approx(opt)
+    # the model of these options is built now: a limited solve uses it
+    again = solve(problem, budget=budget, time_limit=30.0, lexicographic=False)
+    assert again.status == "optimal" and again.covered_need == pytest.approx(opt)
+    fresh = build_problem(inst.units, inst.demand, inst.coverage)
+    assert solve(fresh, budget=budget, time_limit=30.0, lexicographic=False).status == "time_limit"
+
+
+def test_quick_answer_counts_only_rows_eligible_units_reach_in_the_bound(instance_factory, monkeypatch):
+    """Rows that only an excluded unit reaches cannot be covered: the trivial bound
+    leaves them out (and stays at least the best selection)."""
+    inst = instance_factory(31, m=10, n=50, density=0.15, score=False)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    _force_quick(monkeypatch)
+    res = solve(problem, budget=float(inst.units["cost"].sum()), exclude=["u0", "u3"], time_limit=30.0)
+    eligible = ~inst.units.index.isin(["u0", "u3"])
+    reachable = inst.dense[:, eligible].any(axis=1)
+    assert res.bound == pytest.approx(float(inst.demand["population"].to_numpy()[reachable].sum()))
+    # the whole budget: every eligible unit is taken, so the bound is reached
+    assert res.covered_need == pytest.approx(res.bound)
+    assert np.isclose(res.gap, 0.0)
