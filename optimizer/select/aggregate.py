@@ -42,8 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from optimizer.select.model import LinearModel, plain_coverage_model
-
-CHUNK_NONZEROS = 1 << 20  # row sums in slices of about this many nonzeros (8 MB of scratch, reused: fresh pages cost ~2 s per GB here)
+from optimizer.select.sums import row_sums
 
 
 @dataclass(frozen=True)
@@ -58,56 +57,6 @@ class Aggregation:
     @property
     def n_groups(self) -> int:
         return int(self.reach.shape[0])
-
-
-def row_sums(reach: sp.csr_array | sp.csc_array, values: np.ndarray) -> np.ndarray:
-    """``sum_{j in N(r)} values_j`` for every row, added in ascending unit order, so two
-    rows with the same set of units get bit-identical sums (signatures rely on it).
-
-    From a CSC array only the columns with a nonzero value are read (a selection or an
-    LP solution has a few percent of the units); from a CSR array every row is read, in
-    slices of :data:`CHUNK_NONZEROS` to bound the scratch memory.
-
-    >>> r = sp.csr_array(np.array([[1, 0, 1], [0, 0, 0], [1, 1, 1]], dtype=bool))
-    >>> row_sums(r, np.array([1.0, 2.0, 4.0])).tolist(), row_sums(sp.csc_array(r), np.array([1.0, 0.0, 4.0])).tolist()
-    ([5.0, 0.0, 7.0], [5.0, 0.0, 5.0])
-    """
-    values = np.asarray(values, dtype=float)
-    if isinstance(reach, sp.csc_array):
-        cols = np.flatnonzero(values)
-        if not len(cols):
-            return np.zeros(reach.shape[0])
-        indptr, indices = reach.indptr, reach.indices
-        out = np.zeros(reach.shape[0])
-        # the columns' row indices, one slice each, a few million at a time (no index
-        # arrays as long as the selection's nonzeros: 30 million at XL took 2.3 s that
-        # way, mostly fresh memory pages); a column is never split between two batches,
-        # so rows with the same units still get bit-identical sums
-        ends = np.cumsum(indptr[cols + 1] - indptr[cols])
-        start = 0
-        while start < len(cols):
-            stop = max(int(np.searchsorted(ends, (ends[start - 1] if start else 0) + CHUNK_NONZEROS, side="right")), start + 1)
-            batch = cols[start:stop]
-            rows = np.concatenate([indices[indptr[c] : indptr[c + 1]] for c in batch])
-            out += np.bincount(rows, weights=np.repeat(values[batch], indptr[batch + 1] - indptr[batch]), minlength=reach.shape[0])
-            start = stop
-        return out
-    indptr, indices = reach.indptr, reach.indices
-    n = reach.shape[0]
-    out = np.zeros(n)
-    start = 0
-    while start < n:
-        stop = int(np.searchsorted(indptr, indptr[start] + CHUNK_NONZEROS, side="right")) - 1
-        stop = min(max(stop, start + 1), n)
-        lo, hi = int(indptr[start]), int(indptr[stop])
-        if hi > lo:
-            vals = np.append(values[indices[lo:hi]], 0.0)
-            starts = indptr[start:stop] - lo
-            sums = np.add.reduceat(vals, np.minimum(starts, hi - lo))
-            sums[indptr[start + 1 : stop + 1] == indptr[start:stop]] = 0.0
-            out[start:stop] = sums
-        start = stop
-    return out
 
 
 def hash_groups(reach: sp.csr_array, n_hashes: int = 2, seed: int = 0) -> np.ndarray:

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.select.aggregate import row_sums
 from optimizer.select.model import ModelSpec
 from optimizer.select.problem import SelectionProblem
 from optimizer.select.reduce import Reduction
+from optimizer.select.sums import row_sums
 
 ONE_MINUS_INV_SQRT_E = 1.0 - np.exp(-0.5)
 """Khuller-Moss-Naor guarantee of the modified greedy: ``1 - 1/sqrt(e)``."""

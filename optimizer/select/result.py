@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from optimizer.select.problem import SelectionProblem
+from optimizer.select.sums import column_sums, row_sums
 
 STATUSES = ("optimal", "time_limit", "infeasible", "heuristic")
 
@@ -103,10 +104,13 @@ class SelectionResult:
 def service_hits(problem: SelectionProblem, selected: np.ndarray) -> np.ndarray:
     """Count of selected units of each service in reach of each demand point, (n, K)."""
     c = problem.coverage.matrix
-    m = sp.csr_array((np.ones(c.nnz, dtype=np.int32), c.indices, c.indptr), shape=c.shape)
-    onehot = np.zeros((problem.n_units, problem.n_services), dtype=np.int32)
-    onehot[np.flatnonzero(selected), problem.unit_service[selected]] = 1
-    return np.asarray(m @ onehot)
+    selected = np.asarray(selected, dtype=bool)
+    hits = np.zeros((c.shape[0], problem.n_services), dtype=np.int64)
+    for k in range(problem.n_services):
+        # counts summed in slices (a sparse product would first turn the relation's
+        # 92 million entries at XL into numbers: 0.4-0.7 GB of fresh memory)
+        hits[:, k] = np.rint(row_sums(c, (selected & (problem.unit_service == k)).astype(float))).astype(np.int64)
+    return hits
 
 
 def best_scores(problem: SelectionProblem, selected: np.ndarray) -> np.ndarray:
@@ -239,13 +243,12 @@ def _by_service(problem, selected, covered) -> pd.DataFrame:
 
 def _units(problem, selected, hits, eligible, must_keep, excluded, dominated_by, budget, total_cost, *, proven: bool) -> pd.DataFrame:
     m = problem.coverage.matrix
-    weighted = sp.csr_array((np.ones(m.nnz), m.indices, m.indptr), shape=m.shape)
     marginal = np.zeros(problem.n_units)
     would_add = np.zeros(problem.n_units)
     for k in range(problem.n_services):
         mine = problem.unit_service == k
-        alone = weighted.T @ (problem.population * (hits[:, k] == 1))
-        new = weighted.T @ (problem.population * (hits[:, k] == 0))
+        alone = column_sums(m, problem.population * (hits[:, k] == 1))
+        new = column_sums(m, problem.population * (hits[:, k] == 0))
         marginal[mine & selected] = alone[mine & selected]
         would_add[mine & ~selected] = new[mine & ~selected]
     contribution = np.where(selected, marginal, would_add)

@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
-from optimizer.select.aggregate import row_sums
 from optimizer.select.greedy import greedy_select, round_lp
 from optimizer.select.infeasibility import cheap_proofs, explain
 from optimizer.select.model import LinearModel, ModelSpec, build_model, stage_expressions
@@ -45,6 +44,7 @@ from optimizer.select.solvers import (
     relative_gap,
     solve_model,
 )
+from optimizer.select.sums import row_sums
 
 OBJECTIVES = ("coverage", "quality-coverage", "min-cost")
 GREEDY_SHARE = 0.2

@@ -46,7 +46,6 @@ from optimizer.select.aggregate import (
     hash_groups,
     inherit_basis,
     refine,
-    row_sums,
 )
 from optimizer.select.bounds import (
     cover_columns,
@@ -58,6 +57,7 @@ from optimizer.select.bounds import (
 from optimizer.select.decompose import component_bound
 from optimizer.select.greedy import polish, repair, round_lp
 from optimizer.select.model import LinearModel
+from optimizer.select.sums import row_sums
 
 HMS = highspy.HighsModelStatus
 HIGHS_STATUS = {

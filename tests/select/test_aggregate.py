@@ -87,13 +87,13 @@ def test_hash_groups_put_identical_rows_together():
 
 def test_row_sums_are_exact_in_slices(monkeypatch):
     """Slicing (here: 7 nonzeros per slice) changes nothing, including empty rows."""
-    import optimizer.select.aggregate as aggregate_module
+    import optimizer.select.sums as sums_module
 
     dense, reach, _ = _relation(5)
     dense[[3, 17, 59]] = False
     reach = sp.csr_array(dense)
     values = np.random.default_rng(0).random(10)
-    monkeypatch.setattr(aggregate_module, "CHUNK_NONZEROS", 7)
+    monkeypatch.setattr(sums_module, "CHUNK_NONZEROS", 7)
     np.testing.assert_allclose(row_sums(reach, values), dense @ values)
 
 
@@ -102,9 +102,9 @@ def test_row_sums_by_columns_in_batches_are_exact_and_equal_for_equal_rows(chunk
     """From a CSC array the selected columns are summed in batches of about ``chunk``
     nonzeros (a column never split): the dense product, and rows with the same units
     get bit-identical sums (the signatures rely on it), for small and large selections."""
-    import optimizer.select.aggregate as aggregate_module
+    import optimizer.select.sums as sums_module
 
-    monkeypatch.setattr(aggregate_module, "CHUNK_NONZEROS", chunk)
+    monkeypatch.setattr(sums_module, "CHUNK_NONZEROS", chunk)
     dense, _, _ = _relation(chunk % 97, rows=80, units=12, density=0.3)
     dense[40:] = dense[:40]  # every row has a twin
     reach_csc = sp.csc_array(dense)
