@@ -48,21 +48,29 @@ def row_sums(reach: sp.csr_array | sp.csc_array, values: np.ndarray) -> np.ndarr
             start = stop
         return out
     indptr, indices = reach.indptr, reach.indices
-    n = reach.shape[0]
-    out = np.zeros(n)
+    out = np.zeros(reach.shape[0])
+    for start, stop, lo, hi in _row_slices(indptr):
+        vals = np.append(values[indices[lo:hi]], 0.0)
+        starts = indptr[start:stop] - lo
+        sums = np.add.reduceat(vals, np.minimum(starts, hi - lo))
+        sums[indptr[start + 1 : stop + 1] == indptr[start:stop]] = 0.0
+        out[start:stop] = sums
+    return out
+
+
+def _row_slices(indptr: np.ndarray):
+    """``(first row, end row, first nonzero, end nonzero)`` of consecutive row slices
+    of about :data:`CHUNK_NONZEROS` nonzeros (at least one row each; slices without
+    nonzeros are skipped)."""
+    n = len(indptr) - 1
     start = 0
     while start < n:
         stop = int(np.searchsorted(indptr, indptr[start] + CHUNK_NONZEROS, side="right")) - 1
         stop = min(max(stop, start + 1), n)
         lo, hi = int(indptr[start]), int(indptr[stop])
         if hi > lo:
-            vals = np.append(values[indices[lo:hi]], 0.0)
-            starts = indptr[start:stop] - lo
-            sums = np.add.reduceat(vals, np.minimum(starts, hi - lo))
-            sums[indptr[start + 1 : stop + 1] == indptr[start:stop]] = 0.0
-            out[start:stop] = sums
+            yield start, stop, lo, hi
         start = stop
-    return out
 
 
 def column_sums(relation: sp.csr_array, values: np.ndarray) -> np.ndarray:
@@ -75,14 +83,8 @@ def column_sums(relation: sp.csr_array, values: np.ndarray) -> np.ndarray:
     """
     values = np.asarray(values, dtype=float)
     indptr, indices = relation.indptr, relation.indices
-    n_rows, n_cols = relation.shape
+    n_cols = relation.shape[1]
     out = np.zeros(n_cols)
-    start = 0
-    while start < n_rows:
-        stop = int(np.searchsorted(indptr, indptr[start] + CHUNK_NONZEROS, side="right")) - 1
-        stop = min(max(stop, start + 1), n_rows)
-        lo, hi = int(indptr[start]), int(indptr[stop])
-        if hi > lo:
-            out += np.bincount(indices[lo:hi], weights=np.repeat(values[start:stop], np.diff(indptr[start : stop + 1])), minlength=n_cols)
-        start = stop
+    for start, stop, lo, hi in _row_slices(indptr):
+        out += np.bincount(indices[lo:hi], weights=np.repeat(values[start:stop], np.diff(indptr[start : stop + 1])), minlength=n_cols)
     return out
