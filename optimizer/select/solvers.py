@@ -632,7 +632,9 @@ def _aggregated_lp(model: LinearModel, parts: tuple, agg: Aggregation, deadline:
         reach_csc = cover_columns(reach)
     last = None
     rounds = 0
+    round_seconds = 0.0  # the last refinement and LP round (at XL the refinement is most of it)
     while True:
+        started = time.perf_counter()
         a_model = aggregated_model(model, agg, parts)
         seconds = None if deadline is None else deadline - time.perf_counter()
         if last is not None and seconds is not None and seconds <= 0:
@@ -645,10 +647,12 @@ def _aggregated_lp(model: LinearModel, parts: tuple, agg: Aggregation, deadline:
         x = lp.values[: model.n_x]
         loss = group_loss(agg, reach_csc, w, x)
         exact = loss.sum() <= AGGREGATE_LP_TOLERANCE * max(1.0, abs(lp.objective))
-        if exact:
+        if exact or (deadline is not None and time.perf_counter() + round_seconds >= deadline):
+            # (no time for another round like the last: no refinement no LP would use)
             return last
         agg = refine(agg, reach, w, loss > AGGREGATE_LP_TOLERANCE * max(1.0, abs(lp.objective)) / max(1, agg.n_groups), x, reach_csc=reach_csc)
         basis = None if (duals.basis is None or agg.parent is None) else inherit_basis(agg, model.n_x, *duals.basis, budget_row=parts[3] is not None)
+        round_seconds = time.perf_counter() - started
 
 
 def _lp_by_aggregation(model: LinearModel, parts: tuple, deadline: float | None, reach_csc: sp.csc_array):

@@ -49,7 +49,7 @@ def row_sums(reach: sp.csr_array | sp.csc_array, values: np.ndarray) -> np.ndarr
         return out
     indptr, indices = reach.indptr, reach.indices
     out = np.zeros(reach.shape[0])
-    for start, stop, lo, hi in _row_slices(indptr):
+    for start, stop, lo, hi in row_slices(indptr):
         vals = np.append(values[indices[lo:hi]], 0.0)
         starts = indptr[start:stop] - lo
         sums = np.add.reduceat(vals, np.minimum(starts, hi - lo))
@@ -58,7 +58,7 @@ def row_sums(reach: sp.csr_array | sp.csc_array, values: np.ndarray) -> np.ndarr
     return out
 
 
-def _row_slices(indptr: np.ndarray):
+def row_slices(indptr: np.ndarray):
     """``(first row, end row, first nonzero, end nonzero)`` of consecutive row slices
     of about :data:`CHUNK_NONZEROS` nonzeros (at least one row each; slices without
     nonzeros are skipped)."""
@@ -85,6 +85,6 @@ def column_sums(relation: sp.csr_array, values: np.ndarray) -> np.ndarray:
     indptr, indices = relation.indptr, relation.indices
     n_cols = relation.shape[1]
     out = np.zeros(n_cols)
-    for start, stop, lo, hi in _row_slices(indptr):
+    for start, stop, lo, hi in row_slices(indptr):
         out += np.bincount(indices[lo:hi], weights=np.repeat(values[start:stop], np.diff(indptr[start : stop + 1])), minlength=n_cols)
     return out

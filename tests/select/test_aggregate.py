@@ -85,6 +85,27 @@ def test_hash_groups_put_identical_rows_together():
     np.testing.assert_array_equal(g[:60], g[60:])
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 1 << 20])
+def test_min_hashes_read_every_unit_of_every_row(chunk, monkeypatch):
+    """Each row's key is the smallest rank among all its units, also for the last row
+    before trailing empty rows (a whole-array reduction once dropped that row's last
+    unit) and whatever the slicing: identical rows share a group, and rows whose
+    smallest-rank units differ do not."""
+    import optimizer.select.sums as sums_module
+
+    monkeypatch.setattr(sums_module, "CHUNK_NONZEROS", chunk)
+    for seed in range(8):
+        dense = np.zeros((6, 6), dtype=bool)
+        dense[0, [0, 5]] = True
+        dense[1, [2, 3]] = True
+        dense[2, [0, 5]] = True  # the last row with units, then empty rows
+        reach = sp.csr_array(dense)
+        g = hash_groups(reach, 1, seed=seed)
+        rank = np.random.default_rng(seed).permutation(6)
+        assert g[0] == g[2] and g[3] == g[4] == g[5]
+        assert (g[1] == g[0]) == (rank[[2, 3]].min() == rank[[0, 5]].min())
+
+
 def test_row_sums_are_exact_in_slices(monkeypatch):
     """Slicing (here: 7 nonzeros per slice) changes nothing, including empty rows."""
     import optimizer.select.sums as sums_module
