@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
-from optimizer.select.greedy import greedy_select, round_lp
+from optimizer.select.greedy import greedy_select, ratio_fill, round_lp
 from optimizer.select.infeasibility import cheap_proofs, explain
 from optimizer.select.model import LinearModel, ModelSpec, build_model, stage_expressions
 from optimizer.select.problem import SelectionProblem
@@ -44,7 +44,7 @@ from optimizer.select.solvers import (
     relative_gap,
     solve_model,
 )
-from optimizer.select.sums import row_sums
+from optimizer.select.sums import column_sums, row_sums
 
 OBJECTIVES = ("coverage", "quality-coverage", "min-cost")
 GREEDY_SHARE = 0.2
@@ -56,6 +56,10 @@ PREPARE_SECONDS_PER_NONZERO = 5e-8
 """Reductions and model build per nonzero of the merged rows (3.5 s for the 72 million of
 the benchmark's XL instance); a first solve whose time limit leaves less than twice that
 answers with the quick greedy instead (:func:`_quick_answer`); steers the limit only."""
+
+COLUMNS_SECONDS_PER_NONZERO = 1.5e-8
+"""Copying the merged rows by columns, per nonzero (0.85 s at XL, mostly fresh memory);
+without time for it the quick answer takes units by their coverage alone per cost."""
 
 ASSEMBLY_SECONDS_PER_NONZERO = 1e-8
 """Time kept from the solver's limit to assemble the result, per model nonzero (about
@@ -276,15 +280,22 @@ def _quick_answer(problem: SelectionProblem, spec: ModelSpec, eligible, must_kee
     limit leaves no room for them: the cost-effectiveness greedy on the merged rows
     (must-keep units first; :func:`~optimizer.select.greedy.round_lp` of an
     all-fractional solution, stopped at ``deadline``, then the budget filled in the
-    order it knows). Returns ``(selection over all units, its need-weighted coverage,
-    the trivial bound: every row some eligible unit reaches is covered)``."""
+    order it knows). Without time even to copy the rows by columns (and no copy made
+    before: ``rows.csc`` is cached), the units are taken by their coverage alone per
+    cost (:func:`~optimizer.select.greedy.ratio_fill`). Returns ``(selection over all
+    units, its need-weighted coverage, the trivial bound: every row some eligible unit
+    reaches is covered)``."""
     rows = problem.rows
     n = problem.n_units
     lower = must_keep.astype(float)
     upper = eligible.astype(float)
-    chosen = round_lp(rows.csc, rows.need, np.zeros(n), problem.cost, float(spec.budget), np.full(n, 0.5), lower, upper, deadline=deadline)
-    reached = rows.degree > 0 if eligible.all() else row_sums(rows.csc, upper) > 0
-    covered = row_sums(rows.csc, chosen.astype(float)) > 0
+    if "csc" in rows.__dict__ or deadline - time.perf_counter() > COLUMNS_SECONDS_PER_NONZERO * rows.matrix.nnz:
+        chosen = round_lp(rows.csc, rows.need, np.zeros(n), problem.cost, float(spec.budget), np.full(n, 0.5), lower, upper, deadline=deadline)
+    else:
+        # no time to copy the rows by columns: each unit's coverage alone, by ratio
+        chosen = ratio_fill(column_sums(rows.matrix, rows.need), problem.cost, float(spec.budget), must_keep, eligible)
+    reached = rows.degree > 0 if eligible.all() else row_sums(rows.matrix, upper) > 0
+    covered = row_sums(rows.matrix, chosen.astype(float)) > 0
     return chosen, float(rows.need[covered].sum()), float(rows.need[reached].sum())
 
 

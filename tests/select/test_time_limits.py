@@ -88,3 +88,28 @@ def test_quick_answer_counts_only_rows_eligible_units_reach_in_the_bound(instanc
     # the whole budget: every eligible unit is taken, so the bound is reached
     assert res.covered_need == pytest.approx(res.bound)
     assert np.isclose(res.gap, 0.0)
+
+
+def test_without_time_to_copy_the_rows_units_are_taken_by_their_coverage_alone(instance_factory, brute, monkeypatch):
+    """With no time even for the column copy the greedy needs, the quick answer takes
+    the units by coverage alone per cost (must-keep first, excluded never), within the
+    budget, with the same valid bound."""
+    inst = instance_factory(41, m=12, n=60, density=0.15, score=False)
+    b = brute(inst)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    _force_quick(monkeypatch)
+    monkeypatch.setitem(solve_options.__globals__, "COLUMNS_SECONDS_PER_NONZERO", 1e6)
+    budget = 0.3 * inst.units["cost"].sum()
+    res = solve(problem, budget=budget, must_keep=["u4"], exclude=["u7"], time_limit=30.0)
+    cost = inst.units["cost"].to_numpy()
+    alone = inst.dense.T.astype(float) @ inst.demand["population"].to_numpy()
+    chosen = inst.units.index == "u4"
+    left = budget - cost[chosen].sum()
+    for j in sorted((j for j in range(12) if j not in (4, 7) and alone[j] > 0), key=lambda j: (-alone[j] / cost[j], j)):
+        if cost[j] <= left + 1e-9:
+            chosen[j] = True
+            left -= cost[j]
+    assert sorted(res.selected) == sorted(inst.units.index[chosen])
+    allowed = (b.cost <= budget + 1e-9) & b.subsets[:, 4] & ~b.subsets[:, 7]
+    assert res.status == "time_limit" and res.total_cost <= budget + 1e-9
+    assert res.bound >= b.need_covered[allowed].max() - 1e-6
