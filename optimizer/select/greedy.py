@@ -259,10 +259,10 @@ def _lazy(csc, cost, st: _State, gain, scores, on_take=None, deadline: float | N
     """Lazy cost-effectiveness greedy from ``st``; returns the total gain added (not
     counting a fill at the deadline). At the ``deadline`` it stops re-evaluating gains
     and fills the budget in the order of the ratios it knows (only ``st.chosen`` and
-    ``st.budget_left`` record the fill). ``first(cols)``, if
-    given, returns the gains of the units ``cols`` at the start in one go (the same
-    values as ``gain``, up to rounding: they only order the first heap; every unit is
-    re-evaluated by ``gain`` before it is taken)."""
+    ``st.budget_left`` record the fill). ``first(cols)``, if given, returns the gains
+    of the units ``cols`` at the start in one go (the same values as ``gain``, up to
+    rounding: they only order the first heap; every unit is re-evaluated by ``gain``
+    before it is taken)."""
     heap = []
     cand = np.flatnonzero(~st.chosen & (cost <= st.budget_left + 1e-9))
     gains = np.fromiter((gain(j) for j in cand), dtype=float, count=len(cand)) if first is None else np.asarray(first(cand), dtype=float)

@@ -224,6 +224,11 @@ class _Blocks:
         self.parts.append(("coo", np.asarray(v, dtype=float), np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64), len(names)))
         self._bounds(lower, upper, names)
 
+    def add_rows(self, rows: sp.csr_array, lower, upper, names) -> None:
+        """Rows given as a CSR array (copied once, into the model's arrays)."""
+        self.parts.append(("csr", sp.csr_array(rows), None, None, len(names)))
+        self._bounds(lower, upper, names)
+
     def add_cover(self, reach: sp.csr_array, n_x: int, lower, upper, names) -> None:
         """Rows ``y_r - sum_{j in N(r)} x_j`` (``y_r`` is column ``n_x + r``)."""
         self.parts.append(("cover", reach, n_x, None, len(names)))
@@ -242,6 +247,8 @@ class _Blocks:
         for kind, a, b, c, n in self.parts:
             if kind == "coo":
                 blocks.append(sp.csr_array((a, (b, c)), shape=(n, n_cols)))
+            elif kind == "csr":
+                blocks.append(a)
             else:
                 blocks.append((a, b))
         nnz = sum(int(m[0].nnz) + m[0].shape[0] if isinstance(m, tuple) else int(m.nnz) for m in blocks)
@@ -285,8 +292,7 @@ def stack_rows(mats: list, n_cols: int) -> sp.csr_array:
     """
     blocks = _Blocks([], [], [], [])
     for m in mats:
-        coo = sp.coo_array(m)
-        blocks.add(coo.row, coo.col, coo.data, np.zeros(m.shape[0]), np.zeros(m.shape[0]), [""] * m.shape[0])
+        blocks.add_rows(m, np.zeros(m.shape[0]), np.zeros(m.shape[0]), [""] * m.shape[0])
     return blocks.matrix(n_cols)
 
 

@@ -201,6 +201,19 @@ def test_model_matrix_is_the_cover_rows_then_the_budget(seed, instance_factory):
     assert model.matrix.indices.dtype == np.int32 and model.matrix.has_sorted_indices
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_stacked_rows_are_the_blocks_one_under_the_other(seed):
+    """Rows stacked by copying the blocks' arrays once (what a lexicographic stage's
+    extra row uses) equal the dense blocks stacked, empty blocks and rows included."""
+    from optimizer.select.model import stack_rows
+
+    rng = np.random.default_rng(seed)
+    blocks = [sp.csr_array(rng.random((int(rng.integers(0, 6)), 7)) * (rng.random((1, 7)) < 0.5)) for _ in range(3)]
+    stacked = stack_rows(blocks, 7)
+    np.testing.assert_array_equal(stacked.toarray(), np.vstack([b.toarray() for b in blocks]))
+    assert stacked.indices.dtype == np.int32
+
+
 def _proves_brute_optimum(problem, b, budgets, solver_says=None):
     """Each budget's solve is proven optimal, at the brute-force optimum, within budget."""
     for budget in budgets:
