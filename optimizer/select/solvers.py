@@ -379,12 +379,22 @@ def _pass_model(h: highspy.Highs, model: LinearModel) -> None:
         raise SolverError("HiGHS rejected the model (passModel returned an error)")
 
 
+def _quiet_highs():
+    """A HiGHS instance that prints nothing. ``highspy.Highs()`` (1.16) enables its
+    callbacks in the constructor, and that first call prints the licence banner to the
+    process's standard output before any option can be set, which corrupted ``--json``
+    output; the core class underneath has the same methods we use, without callbacks."""
+    core = getattr(getattr(highspy, "_core", None), "_Highs", None)
+    h = core() if core is not None else highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *, abs_gap=1e-9, primal=False, basis=None, mip_options=None):
     """One HiGHS run; returns the outcome and, for an LP, its duals and basis. ``basis``
     (status codes of the columns and rows) warm-starts an LP's simplex; ``mip_options``
     (HiGHS option names and values) tune a MIP."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _quiet_highs()
     h.setOptionValue("mip_rel_gap", float(gap_rel))
     h.setOptionValue("mip_abs_gap", float(abs_gap))
     h.setOptionValue("presolve", "on" if presolve else "off")

@@ -54,6 +54,25 @@ def test_select_json_matches_brute_force(cli, example_dir):
     assert out["total_cost"] <= budget
 
 
+def test_select_json_on_the_real_standard_output_is_only_json(example_dir):
+    """In a real process (the in-process runner sees only Python's ``sys.stdout``), the
+    ``--json`` output is the JSON document and nothing else: no solver banner written by
+    native code to the process's standard output (highspy 1.16 prints its licence line
+    when ``highspy.Highs()`` is constructed)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "optimizer", "select", "--units", str(example_dir / "units.csv"), "--demand", str(example_dir / "demand.csv"),
+         "--radius-km", "15", "--budget", "400000", "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.lstrip().startswith("{")
+    assert json.loads(done.stdout)["status"] == "optimal"
+    assert "Running HiGHS" not in done.stdout + done.stderr
+
+
 def test_select_out_folder_and_floor(cli, example_dir, tmp_path):
     target = tmp_path / "run"
     res = cli(
