@@ -417,7 +417,7 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
             dominated_by={},
             solve_time=time.perf_counter() - t0,
             model_size=_size_before(problem, spec),
-            solver=o.solver,
+            solver="greedy",
             explanation={"note": why},
             stages={"coverage": info},
             **common,
