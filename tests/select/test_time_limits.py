@@ -113,3 +113,20 @@ def test_without_time_to_copy_the_rows_units_are_taken_by_their_coverage_alone(i
     allowed = (b.cost <= budget + 1e-9) & b.subsets[:, 4] & ~b.subsets[:, 7]
     assert res.status == "time_limit" and res.total_cost <= budget + 1e-9
     assert res.bound >= b.need_covered[allowed].max() - 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_quick_answer_with_several_services_is_valued_as_the_model_values_it(seed, instance_factory, monkeypatch):
+    """Two services with need weights: the quick answer's objective is the selection's
+    need-weighted coverage as the result recomputes it, at most the proven optimum of
+    the same problem, and its bound at least that optimum."""
+    inst = instance_factory(seed, m=12, n=60, density=0.2, services=2, need=True, score=False)
+    budget = 0.3 * inst.units["cost"].sum()
+    exact = solve(build_problem(inst.units, inst.demand, inst.coverage), budget=budget, lexicographic=False)
+    assert exact.status == "optimal"
+    _force_quick(monkeypatch)
+    quick = solve(build_problem(inst.units, inst.demand, inst.coverage), budget=budget, time_limit=30.0)
+    assert quick.status == "time_limit"
+    assert quick.objective["coverage"] == pytest.approx(quick.covered_need)
+    assert quick.covered_need <= exact.covered_need + 1e-6
+    assert quick.bound >= exact.covered_need - 1e-6
