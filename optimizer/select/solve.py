@@ -53,7 +53,7 @@ GREEDY_MAX_SECONDS = 30.0
 """Cap of the greedy's local search without a time limit."""
 
 PREPARE_SECONDS_PER_NONZERO = 5e-8
-"""Reductions and model build per nonzero of the merged rows (3.5 s for the 72 million of
+"""Reductions and model build per nonzero of the merged rows (3.6-4.7 s measured for the 72 million of
 the benchmark's XL instance); a first solve whose time limit leaves less than twice that
 answers with the quick greedy instead (:func:`_quick_answer`); steers the limit only."""
 
