@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -169,30 +170,41 @@ def plain_coverage_model(
     (['cover[0]', 'cover[1]', 'budget'], 7, 7.0)
     """
     ny, nx = reach.shape
-    blocks = [[-sp.csr_array(reach, dtype=float), sp.identity(ny, format="csr")]]
-    names = [f"cover[{i}]" for i in range(ny)]
-    row_lower, row_upper = np.full(ny, -INF), np.zeros(ny)
+    reach = sp.csr_array(reach, dtype=bool)
+    if reach.nnz and not reach.data.all():  # explicit False entries reach nothing
+        reach = reach.copy()
+        reach.eliminate_zeros()
+    # (built for every LP round and subproblem: the rows written once, the names cached;
+    # sp.bmat and formatted names took 2 ms of every M-size LP round)
+    blocks = _Blocks([], [], [], [])
+    blocks.add_cover(reach, nx, np.full(ny, -INF), np.zeros(ny), _numbered("cover", ny))
     if cost is not None:
-        blocks.append([sp.csr_array(np.asarray(cost, dtype=float)[None, :]), sp.csr_array((1, ny))])
-        names.append("budget")
-        row_lower, row_upper = np.append(row_lower, -INF), np.append(row_upper, INF if budget is None else float(budget))
+        cost = np.asarray(cost, dtype=float)
+        nz = np.flatnonzero(cost)
+        blocks.add(np.zeros(len(nz)), nz, cost[nz], [-INF], [INF if budget is None else float(budget)], ["budget"])
     return LinearModel(
         objective=np.concatenate([w_x, w_y]).astype(float),
         offset=float(offset),
         maximize=True,
-        matrix=sp.csr_array(sp.bmat(blocks, format="csr")),
-        row_lower=row_lower,
-        row_upper=row_upper,
+        matrix=blocks.matrix(nx + ny),
+        row_lower=np.concatenate(blocks.lower),
+        row_upper=np.concatenate(blocks.upper),
         col_lower=np.concatenate([lower, np.zeros(ny)]).astype(float),
         col_upper=np.concatenate([upper, np.ones(ny)]).astype(float),
         integer=np.concatenate([np.ones(nx, dtype=bool), np.zeros(ny, dtype=bool)]),
-        row_names=names,
-        col_names=[f"x[{j}]" for j in range(nx)] + [f"y[{i}]" for i in range(ny)],
+        row_names=blocks.names,
+        col_names=[*_numbered("x", nx), *_numbered("y", ny)],
         n_x=nx,
         units=np.arange(nx),
         covered=sp.csr_array((0, nx + ny)),
-        completion=("coverage", sp.csr_array(reach, dtype=bool), None),
+        completion=("coverage", reach, None),
     )
+
+
+@lru_cache(maxsize=64)
+def _numbered(prefix: str, n: int) -> tuple[str, ...]:
+    """``prefix[0] .. prefix[n-1]`` (cached: the same sizes recur round after round)."""
+    return tuple(f"{prefix}[{i}]" for i in range(n))
 
 
 @dataclass(frozen=True)
