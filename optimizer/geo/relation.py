@@ -128,22 +128,36 @@ def row_hashes(indices: np.ndarray, indptr: np.ndarray, m: int) -> np.ndarray:
     (collisions are detected afterwards, see :func:`merge_row_segments`).
     """
     codes = _column_hashes(m)
-    n = len(indptr) - 1
-    out = np.zeros(n, dtype=np.uint64)
+    out = np.zeros(len(indptr) - 1, dtype=np.uint64)
     bounds = np.asarray(indptr, dtype=np.int64)
-    # segment sums by reduceat over slices of about HASH_CHUNK nonzeros: a cumulative sum
-    # over all of them was 30x slower, and one gather of every code allocated 576 MB at
-    # XL (72 million nonzeros: 1.5 s, mostly fresh pages; now 0.3 s); empty rows hash to 0
-    start = 0
-    while start < n:
-        stop = min(max(int(np.searchsorted(bounds, bounds[start] + HASH_CHUNK, side="right")) - 1, start + 1), n)
+    # segment sums by reduceat over row slices: a cumulative sum over all nonzeros was
+    # 30x slower, and one gather of every code allocated 576 MB at XL (72 million
+    # nonzeros: 1.5 s, mostly fresh pages; now 0.3 s); empty rows hash to 0
+    for start, stop, lo, hi in row_slices(bounds, HASH_CHUNK):
         starts = bounds[start:stop]
         filled = bounds[start + 1 : stop + 1] > starts
-        if filled.any():
-            lo, hi = int(bounds[start]), int(bounds[stop])
-            out[start:stop][filled] = np.add.reduceat(codes[indices[lo:hi]], starts[filled] - lo)
-        start = stop
+        out[start:stop][filled] = np.add.reduceat(codes[indices[lo:hi]], starts[filled] - lo)
     return out
+
+
+def row_slices(indptr: np.ndarray, chunk: int):
+    """``(first row, end row, first nonzero, end nonzero)`` of consecutive row slices of
+    a CSR layout, about ``chunk`` nonzeros each (at least one row; slices without
+    nonzeros are skipped): big relations read a slice at a time, with scratch memory
+    that is reused instead of fresh.
+
+    >>> list(row_slices(np.array([0, 2, 2, 5, 6]), 3))
+    [(0, 2, 0, 2), (2, 3, 2, 5), (3, 4, 5, 6)]
+    """
+    n = len(indptr) - 1
+    start = 0
+    while start < n:
+        stop = int(np.searchsorted(indptr, indptr[start] + chunk, side="right")) - 1
+        stop = min(max(stop, start + 1), n)
+        lo, hi = int(indptr[start]), int(indptr[stop])
+        if hi > lo:
+            yield start, stop, lo, hi
+        start = stop
 
 
 def _merge_rows_exact(indices: np.ndarray, indptr: np.ndarray, codes: np.ndarray) -> np.ndarray:

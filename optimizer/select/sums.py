@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from optimizer.geo.relation import row_slices as slices_of
+
 CHUNK_NONZEROS = 1 << 20
 """Nonzeros per slice."""
 
@@ -59,18 +61,8 @@ def row_sums(reach: sp.csr_array | sp.csc_array, values: np.ndarray) -> np.ndarr
 
 
 def row_slices(indptr: np.ndarray):
-    """``(first row, end row, first nonzero, end nonzero)`` of consecutive row slices
-    of about :data:`CHUNK_NONZEROS` nonzeros (at least one row each; slices without
-    nonzeros are skipped)."""
-    n = len(indptr) - 1
-    start = 0
-    while start < n:
-        stop = int(np.searchsorted(indptr, indptr[start] + CHUNK_NONZEROS, side="right")) - 1
-        stop = min(max(stop, start + 1), n)
-        lo, hi = int(indptr[start]), int(indptr[stop])
-        if hi > lo:
-            yield start, stop, lo, hi
-        start = stop
+    """:func:`~optimizer.geo.relation.row_slices` of :data:`CHUNK_NONZEROS` nonzeros."""
+    return slices_of(indptr, CHUNK_NONZEROS)
 
 
 def column_sums(relation: sp.csr_array, values: np.ndarray) -> np.ndarray:
