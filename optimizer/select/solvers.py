@@ -54,6 +54,7 @@ from optimizer.select.bounds import (
     lagrangian_bound,
     lift_cover_duals,
 )
+from optimizer.select.branch import BranchOutcome, Relaxation, branch_and_bound
 from optimizer.select.decompose import component_bound
 from optimizer.select.greedy import polish, repair, round_lp
 from optimizer.select.model import LinearModel
@@ -191,9 +192,13 @@ MIN_MIP_SECONDS = 0.5
 NO_ROOT_REDUCED_COST = {"mip_heuristic_run_root_reduced_cost": False}
 
 COMPONENT_MIP_OPTIONS = {**NO_ROOT_REDUCED_COST, "mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False, "mip_heuristic_run_feasibility_jump": False}
-"""Component MIPs of the component bound (no budget, Lagrangian weights): RENS, RINS and
-feasibility jump off too: 3.9 -> 2.5 s over the 13 (the slowest 0.93 -> 0.54 s; M with
-unit costs at 10 %, 0.39 -> 0.21 s); never slower."""
+"""Component MIPs the branch and bound leaves unfinished (no budget, Lagrangian weights):
+RENS, RINS and feasibility jump off too: 3.9 -> 2.5 s over the 13 (the slowest 0.93 ->
+0.54 s; M with unit costs at 10 %, 0.39 -> 0.21 s); never slower."""
+
+COMPONENT_MAX_NODES = 300
+"""Nodes of a component's branch and bound (:mod:`.branch`) before HiGHS's MIP takes over
+from its incumbent; the benchmark's 109 component MIPs (M and L) needed at most 91."""
 
 FINAL_MIP_OPTIONS = {**NO_ROOT_REDUCED_COST, "mip_heuristic_run_rins": False, "mip_heuristic_run_feasibility_jump": False}
 """A final MIP of plain coverage with fewer than :data:`LARGE_MIP_MIN_FREE` free units (M,
@@ -1026,7 +1031,7 @@ def _solve_component(sub: LinearModel, start: np.ndarray | None, seconds: float 
         for _ in range(COMPONENT_MIP_ROUNDS if stage is not None else 0):
             agg, a_model = stage[0], stage[1]
             left = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-            out, _ = _run_highs(a_model, left, 0.0, None if start is None else a_model.start_vector(start[:n]), False, abs_gap=1e-6, mip_options=COMPONENT_MIP_OPTIONS)
+            out = _component_mip(a_model, None if start is None else start[:n], left)
             found = _finite(out.bound)
             bound = found if bound is None else (bound if found is None else min(bound, found))
             if out.values is None:
@@ -1040,11 +1045,65 @@ def _solve_component(sub: LinearModel, start: np.ndarray | None, seconds: float 
             agg = refine(agg, reach, w_y, loss > 0)
             stage = (agg, aggregated_model(sub, agg, parts))
         seconds = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-    out, _ = _run_highs(sub, seconds, 0.0, start, False, abs_gap=1e-6, mip_options=COMPONENT_MIP_OPTIONS)
+    out = _component_mip(sub, None if start is None else start[: sub.n_x], seconds)
     found = _finite(out.bound)
     if bound is not None and found is not None:
         found = min(bound, found)
     return found if found is not None else bound, out.values
+
+
+def _highs_relaxation(model: LinearModel) -> Relaxation:
+    """The LP relaxation of ``model`` in one HiGHS instance, solved again (dual simplex
+    from the last basis) under new bounds of the unit columns: the relaxation of
+    :func:`~optimizer.select.branch.branch_and_bound`."""
+    h = _quiet_highs()
+    h.setOptionValue("presolve", "off")
+    _pass_model(h, model.relaxed())
+    n = model.n_x
+    columns = np.arange(n, dtype=np.int32)
+
+    def relax(lower: np.ndarray, upper: np.ndarray, seconds: float | None):
+        h.changeColsBounds(n, columns, np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64))
+        h.setOptionValue("time_limit", math.inf if seconds is None else max(float(seconds), 0.01))
+        h.run()
+        status = HIGHS_STATUS.get(h.getModelStatus(), "error")
+        if status != "optimal" or h.getInfo().primal_solution_status != 2:
+            return status, None, None
+        return status, float(h.getInfo().objective_function_value), np.asarray(h.getSolution().col_value)[:n]
+
+    return relax
+
+
+def _component_mip(model: LinearModel, start: np.ndarray | None, seconds: float | None) -> SolveOutcome:
+    """A component's Lagrangian subproblem (no budget row) by the branch and bound of
+    :mod:`.branch` on its LP relaxation, for up to :data:`COMPONENT_MAX_NODES` nodes; if
+    that does not finish, HiGHS's MIP from its incumbent for the time left (the better
+    of the two bounds). ``start``: a unit selection; the outcome's values are full
+    column vectors."""
+    deadline = None if seconds is None else time.perf_counter() + seconds
+    n = model.n_x
+
+    def valuation(x: np.ndarray) -> float | None:
+        v = model.start_vector(x)
+        return model.value(v) if _feasible(model, v) else None
+
+    tree: BranchOutcome = branch_and_bound(
+        _highs_relaxation(model), valuation, model.col_lower[:n], model.col_upper[:n], start=start, abs_gap=1e-6, deadline=deadline, max_nodes=COMPONENT_MAX_NODES
+    )
+    values = None if tree.x is None else model.start_vector(tree.x)
+    if tree.complete:
+        if values is None:
+            return SolveOutcome("infeasible", None, None, None, None, "highs", "Infeasible (branch and bound)", 0.0)
+        return SolveOutcome("optimal", values, tree.value, tree.bound, 0.0, "highs", f"Optimal (branch and bound, {tree.nodes} nodes)", 0.0)
+    left = None if deadline is None else deadline - time.perf_counter()
+    if left is not None and left <= 0.01:
+        status = "no_solution" if values is None else "time_limit"
+        return SolveOutcome(status, values, tree.value, tree.bound, relative_gap(tree.value, tree.bound), "highs", f"Time limit reached (branch and bound, {tree.nodes} nodes)", 0.0)
+    out, _ = _run_highs(model, left, 0.0, values, False, abs_gap=1e-6, mip_options=COMPONENT_MIP_OPTIONS)
+    bound = tree.bound if out.bound is None or not math.isfinite(out.bound) else min(tree.bound, out.bound)
+    if out.values is None or (tree.value is not None and out.objective is not None and tree.value > out.objective):
+        out = replace(out, values=values, objective=tree.value, status="time_limit" if values is not None else out.status)
+    return replace(out, bound=bound, gap=relative_gap(out.objective, bound) if out.status != "optimal" else out.gap)
 
 
 def _finite(value: float | None) -> float | None:
