@@ -85,8 +85,9 @@ HIGHS_STATUS = {
 }
 """HiGHS model status -> outcome ("limit" becomes time_limit or no_solution)."""
 
-BASIS_STATUS = list(highspy.HighsBasisStatus.__members__.values())
-"""HiGHS basis status by code (kLower 0, kBasic 1, kUpper 2, kZero 3, kNonbasic 4)."""
+BASIS_STATUS = np.array(list(highspy.HighsBasisStatus.__members__.values()), dtype=object)
+"""HiGHS basis status by code (kLower 0, kBasic 1, kUpper 2, kZero 3, kNonbasic 4); an
+object array, so a code array converts with one ``take`` (``BASIS_STATUS[codes]``)."""
 
 PULP_STATUS = {
     # (pulp status, pulp solution status) -> outcome
@@ -395,6 +396,16 @@ def _quiet_highs():
     return h
 
 
+def _set_basis(h, basis: tuple[np.ndarray, np.ndarray]) -> None:
+    """Start ``h``'s simplex from ``basis`` (status codes of the columns and rows)."""
+    start_basis = highspy.HighsBasis()
+    start_basis.col_status = BASIS_STATUS[np.asarray(basis[0], dtype=np.int64)].tolist()
+    start_basis.row_status = BASIS_STATUS[np.asarray(basis[1], dtype=np.int64)].tolist()
+    start_basis.valid = True
+    start_basis.alien = True
+    h.setBasis(start_basis)
+
+
 def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *, abs_gap=1e-9, primal=False, basis=None, mip_options=None):
     """One HiGHS run; returns the outcome and, for an LP, its duals and basis. ``basis``
     (status codes of the columns and rows) warm-starts an LP's simplex; ``mip_options``
@@ -412,12 +423,7 @@ def _run_highs(model: LinearModel, time_limit, gap_rel, start_full, presolve, *,
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
     _pass_model(h, model)
     if basis is not None:
-        start_basis = highspy.HighsBasis()
-        start_basis.col_status = [BASIS_STATUS[c] for c in basis[0]]
-        start_basis.row_status = [BASIS_STATUS[c] for c in basis[1]]
-        start_basis.valid = True
-        start_basis.alien = True
-        h.setBasis(start_basis)
+        _set_basis(h, basis)
     if start_full is not None and model.integer.any():
         sol = highspy.HighsSolution()
         sol.col_value = start_full
@@ -1023,15 +1029,18 @@ def _solve_component(sub: LinearModel, start: np.ndarray | None, seconds: float 
         agg = aggregate(reach, w_y, hashed if groups is None else combine_groups(groups, hashed))
         parts = (reach, w_y, sub.objective[:n], None, None)
         stage = _aggregated_lp(sub, parts, agg, deadline)
+        basis = None if stage is None else stage[3].basis  # starts the first MIP's root LP
         if stage is not None and groups is not None:
             # every group split by which of the LP solution's units its rows reach, as the
             # LP rounds would have (a finer partition overstates the MIP's solutions less)
             agg = refine(stage[0], reach, w_y, np.ones(stage[0].n_groups, dtype=bool), stage[2].values[:n])
             stage = (agg, aggregated_model(sub, agg, parts))
+            basis = None if (basis is None or agg.parent is None) else inherit_basis(agg, n, *basis, budget_row=False)
         for _ in range(COMPONENT_MIP_ROUNDS if stage is not None else 0):
             agg, a_model = stage[0], stage[1]
             left = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-            out = _component_mip(a_model, None if start is None else start[:n], left)
+            out = _component_mip(a_model, None if start is None else start[:n], left, basis)
+            basis = None
             found = _finite(out.bound)
             bound = found if bound is None else (bound if found is None else min(bound, found))
             if out.values is None:
@@ -1052,13 +1061,15 @@ def _solve_component(sub: LinearModel, start: np.ndarray | None, seconds: float 
     return found if found is not None else bound, out.values
 
 
-def _highs_relaxation(model: LinearModel) -> Relaxation:
+def _highs_relaxation(model: LinearModel, basis: tuple[np.ndarray, np.ndarray] | None = None) -> Relaxation:
     """The LP relaxation of ``model`` in one HiGHS instance, solved again (dual simplex
     from the last basis) under new bounds of the unit columns: the relaxation of
-    :func:`~optimizer.select.branch.branch_and_bound`."""
+    :func:`~optimizer.select.branch.branch_and_bound`. ``basis`` starts the first solve."""
     h = _quiet_highs()
     h.setOptionValue("presolve", "off")
     _pass_model(h, model.relaxed())
+    if basis is not None:
+        _set_basis(h, basis)
     n = model.n_x
     columns = np.arange(n, dtype=np.int32)
 
@@ -1074,12 +1085,12 @@ def _highs_relaxation(model: LinearModel) -> Relaxation:
     return relax
 
 
-def _component_mip(model: LinearModel, start: np.ndarray | None, seconds: float | None) -> SolveOutcome:
+def _component_mip(model: LinearModel, start: np.ndarray | None, seconds: float | None, basis: tuple[np.ndarray, np.ndarray] | None = None) -> SolveOutcome:
     """A component's Lagrangian subproblem (no budget row) by the branch and bound of
     :mod:`.branch` on its LP relaxation, for up to :data:`COMPONENT_MAX_NODES` nodes; if
     that does not finish, HiGHS's MIP from its incumbent for the time left (the better
-    of the two bounds). ``start``: a unit selection; the outcome's values are full
-    column vectors."""
+    of the two bounds). ``start``: a unit selection; ``basis``: a simplex basis for the
+    root LP; the outcome's values are full column vectors."""
     deadline = None if seconds is None else time.perf_counter() + seconds
     n = model.n_x
 
@@ -1088,7 +1099,7 @@ def _component_mip(model: LinearModel, start: np.ndarray | None, seconds: float 
         return model.value(v) if _feasible(model, v) else None
 
     tree: BranchOutcome = branch_and_bound(
-        _highs_relaxation(model), valuation, model.col_lower[:n], model.col_upper[:n], start=start, abs_gap=1e-6, deadline=deadline, max_nodes=COMPONENT_MAX_NODES
+        _highs_relaxation(model, basis), valuation, model.col_lower[:n], model.col_upper[:n], start=start, abs_gap=1e-6, deadline=deadline, max_nodes=COMPONENT_MAX_NODES
     )
     values = None if tree.x is None else model.start_vector(tree.x)
     if tree.complete:
