@@ -98,11 +98,13 @@ def _labels(keys: np.ndarray) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def _unions(reach: sp.csr_array, groups: np.ndarray, n_groups: int) -> sp.csr_array:
-    """(n_groups, n_units) bool: the union of the reaching sets of each group's rows."""
+def _unions(reach: sp.csr_array, groups: np.ndarray, n_groups: int, rows: np.ndarray | None = None) -> sp.csr_array:
+    """(n_groups, n_units) bool: the union of the reaching sets of each group's rows
+    (``groups[i]`` is the group of row ``rows[i]``, of row ``i`` without ``rows``)."""
     # a boolean product (sums are "or"): no numeric copy of the relation (XL's first
     # partition 4.5 s with float32 counts, mostly converting 72 million entries)
-    member = sp.csr_array((np.ones(len(groups), dtype=bool), (groups, np.arange(len(groups)))), shape=(n_groups, len(groups)))
+    columns = np.arange(len(groups)) if rows is None else rows
+    member = sp.csr_array((np.ones(len(groups), dtype=bool), (groups, columns)), shape=(n_groups, reach.shape[0]))
     union = sp.csr_array(member @ sp.csr_array(reach, dtype=bool))
     union.sum_duplicates()
     return sp.csr_array((np.ones(union.nnz, dtype=bool), union.indices, union.indptr), shape=union.shape)
@@ -172,18 +174,19 @@ def refine(
         support = np.asarray(x, dtype=float) > 1e-9
         code = np.random.default_rng(seed).random(reach.shape[1]) * support
         signature = row_sums(reach if reach_csc is None else reach_csc, code)
-    key = np.stack([agg.groups.astype(float), np.where(rows, signature, -1.0)], axis=1)
-    groups = _labels(key)
-    n = int(groups.max()) + 1
+    # labels of (group, signature) pairs in sorted order; the groups are labels already
+    values, rank = np.unique(np.where(rows, signature, -1.0), return_inverse=True)
+    _, first, groups = np.unique(agg.groups.astype(np.int64) * len(values) + rank.ravel(), return_index=True, return_inverse=True)
+    groups = groups.ravel().astype(np.int64)
+    n = len(first)  # first: one member of each new group
     # groups not split keep their union row; only the new parts are recomputed
-    first = np.unique(groups, return_index=True)[1]  # one member of each group (labels are 0..n-1)
     fresh = rows[first]
     old_rows = agg.reach[agg.groups[first[~fresh]]]
     fresh_labels = np.flatnonzero(fresh)
     local = np.full(n, -1, dtype=np.int64)
     local[fresh_labels] = np.arange(len(fresh_labels))
     members = np.flatnonzero(rows)
-    new_rows = _unions(reach[members], local[groups[members]], len(fresh_labels))
+    new_rows = _unions(reach, local[groups[members]], len(fresh_labels), members)
     order = np.concatenate([np.flatnonzero(~fresh), fresh_labels])
     stacked = sp.csr_array(sp.vstack([old_rows, new_rows], format="csr"), dtype=bool)
     union = stacked[np.argsort(order, kind="stable")]
