@@ -55,14 +55,16 @@ FRACTIONAL = 1e-6
 class BranchOutcome:
     """``x``: the best 0/1 point found (None if none), of value ``value``; ``bound``: a
     proven upper bound of the optimum (``-inf`` if the relaxation is infeasible);
-    ``complete``: the tree was exhausted (then ``bound <= value + abs_gap`` or there is
-    no feasible point); ``nodes``: LP relaxations solved."""
+    ``complete``: the tree was exhausted (then ``bound <= value + abs_gap``, unless the
+    relaxation overstates the valuation at some integral LP optima: those points, whose
+    LP bounds keep ``bound`` up, are ``overstated``); ``nodes``: LP relaxations solved."""
 
     x: np.ndarray | None
     value: float | None
     bound: float
     nodes: int
     complete: bool
+    overstated: tuple[np.ndarray, ...] = ()
 
 
 def branch_and_bound(
@@ -80,6 +82,11 @@ def branch_and_bound(
     docstring); ``start`` a 0/1 point to begin from (ignored if infeasible). Nodes whose
     LP bound is within ``abs_gap`` of the incumbent are closed; the search stops at
     ``deadline`` (``time.perf_counter()`` value) or after ``max_nodes`` LPs.
+
+    The relaxation may be a relaxation of a coarser model than the valuation's (an
+    aggregated one, :mod:`.aggregate`): a node whose LP optimum is integral is then closed
+    with its LP bound, which may exceed its point's value; such points are returned, so
+    the caller can refine the relaxation where it overstates them.
 
     >>> # max 3a + 2b + 2c  s.t.  a + b + c <= 2 (LP: x = (1, 1, 0) or (1, 0, 1))
     >>> def relax(lo, up, seconds):
@@ -102,7 +109,8 @@ def branch_and_bound(
         found = valuation(candidate)
         if found is not None:
             best_x, best = candidate, float(found)
-    closed = -math.inf  # the largest LP bound of a node closed by the gap tolerance
+    closed = -math.inf  # the largest LP bound of a node closed by the gap tolerance or integrality
+    integral: list[tuple[float, np.ndarray]] = []  # integral LP optima valued below their bound
     heap: list[tuple[float, int, np.ndarray, np.ndarray]] = [(-math.inf, 0, lower, upper)]
     counter = 1
     nodes = 0
@@ -110,7 +118,8 @@ def branch_and_bound(
     def outcome(complete: bool) -> BranchOutcome:
         open_bound = -heap[0][0] if heap else -math.inf
         bound = max(open_bound, closed, best)
-        return BranchOutcome(best_x, None if best_x is None else best, bound, nodes, complete)
+        overstated = tuple(point for point_bound, point in integral if point_bound > best + abs_gap)
+        return BranchOutcome(best_x, None if best_x is None else best, bound, nodes, complete, overstated)
 
     while heap:
         parent_bound = -heap[0][0]
@@ -144,6 +153,8 @@ def branch_and_bound(
             if found is not None and found > best:
                 best_x, best = candidate, float(found)
             closed = max(closed, node_bound)  # the LP optimum is integral: the subtree is done
+            if found is None or node_bound > found + abs_gap:
+                integral.append((node_bound, candidate))
             continue
         if node_bound <= best + abs_gap:
             closed = max(closed, node_bound)

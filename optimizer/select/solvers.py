@@ -200,6 +200,9 @@ COMPONENT_MIP_OPTIONS = {**NO_ROOT_REDUCED_COST, "mip_heuristic_run_rens": False
 RENS, RINS and feasibility jump off too: 3.9 -> 2.5 s over the 13 (the slowest 0.93 ->
 0.54 s; M with unit costs at 10 %, 0.39 -> 0.21 s); never slower."""
 
+COMPONENT_ABS_GAP = 1e-6
+"""Absolute gap at which a component's subproblem counts as solved."""
+
 COMPONENT_MAX_NODES = 300
 """Nodes of a component's branch and bound (:mod:`.branch`) before HiGHS's MIP takes over
 from its incumbent; the benchmark's 109 component MIPs (M and L) needed at most 91."""
@@ -1038,18 +1041,19 @@ def _solve_component(sub: LinearModel, start: np.ndarray | None, seconds: float 
     (valid also when the time limit stopped it) and its best solution.
 
     A component with at least :data:`COMPONENT_AGGREGATE_MIN_ROWS` rows is first solved
-    on its aggregated relaxation (:mod:`.aggregate`: LP rounds, then up to
-    :data:`COMPONENT_MIP_ROUNDS` MIPs, the groups that overstate the last optimum split
-    into rows before the next): its bound is valid for the component, and when the
-    aggregated optimum values its own solution exactly, that bound is the component's
-    optimum; otherwise the component's own MIP follows, from the last solution.
-    ``groups`` (the LP's aggregation, when the LP went through it) starts the partition:
-    intersected with the hash groups it is exact for the LP solution at once (no LP
-    rounds), then split by the LP solution's support as the rounds would have (M with
-    unit costs at 5 %: 15 LP rounds saved, 0.42 -> 0.36 s; L at 10 % 3.9 -> 3.2 s). Measured on the benchmark's M instance with unit costs
-    at 10 %: the 139-unit, 1,753-row component in 1.4 s with 633 groups instead of 2.9 s
-    (solve 3.1 -> 1.6 s); on L at 10 % a 2,207-row component needed its own MIP after
-    the aggregated one (2.5 s instead of 1.95 s)."""
+    on its aggregated relaxation (:mod:`.aggregate`): LP rounds, then up to
+    :data:`COMPONENT_MIP_ROUNDS` searches (:func:`_component_mip`) whose points are
+    valued on the component's own rows; a search whose bound stays above its best value
+    returns the points the aggregation overstated, their losing groups are split into
+    rows, and the next search starts from the best point. When the searches do not close
+    the gap, the component's own model follows. ``groups`` (the LP's aggregation, when the
+    LP went through it) starts the partition: intersected with the hash groups it is
+    exact for the LP solution at once (no LP rounds; M with unit costs at 5 %: 15 LP
+    rounds saved, 0.42 -> 0.36 s; L at 10 % 3.9 -> 3.2 s), and the search starts from
+    that LP's basis. Splitting the groups further by the LP solution's support first (as
+    the LP rounds would) made the searches' models 48 % larger at M for nothing (unit
+    costs at 10 %: 0.37 -> 0.35 s without it) and saved them a few nodes at L (2.43 ->
+    2.59 s at 10 %); M's 200x target decided."""
     deadline = None if seconds is None else time.perf_counter() + seconds
     reach = sub.completion[1]
     bound = None
@@ -1061,32 +1065,30 @@ def _solve_component(sub: LinearModel, start: np.ndarray | None, seconds: float 
         agg = aggregate(reach, w_y, hashed if groups is None else combine_groups(groups, hashed))
         parts = (reach, w_y, sub.objective[:n], None, None)
         stage = _aggregated_lp(sub, parts, agg, deadline)
-        basis = None if stage is None else stage[3].basis  # starts the first MIP's root LP
-        if stage is not None and groups is not None:
-            # every group split by which of the LP solution's units its rows reach, as the
-            # LP rounds would have (a finer partition overstates the MIP's solutions less)
-            agg = refine(stage[0], reach, w_y, np.ones(stage[0].n_groups, dtype=bool), stage[2].values[:n])
-            stage = (agg, aggregated_model(sub, agg, parts))
-            basis = None if (basis is None or agg.parent is None) else inherit_basis(agg, n, *basis, budget_row=False)
+        basis = None if stage is None else stage[3].basis  # starts the first search's root LP
+
+        def true_value(x: np.ndarray) -> float:
+            return sub.value(sub.start_vector(x))  # budget-free: every selection is feasible
+
         for _ in range(COMPONENT_MIP_ROUNDS if stage is not None else 0):
             agg, a_model = stage[0], stage[1]
             left = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-            out = _component_mip(a_model, None if start is None else start[:n], left, basis)
+            out, overstated = _component_mip(a_model, None if start is None else start[:n], left, basis, true_value)
             basis = None
             found = _finite(out.bound)
             bound = found if bound is None else (bound if found is None else min(bound, found))
             if out.values is None:
                 break
             x = np.round(out.values[:n])
-            loss = group_loss(agg, reach, w_y, x)
-            if out.status != "optimal" or not (loss > 0).any():
-                return bound, sub.start_vector(x)
+            if out.status == "optimal" or not overstated:
+                return bound, sub.start_vector(x)  # proven, or stopped by the time limit
             start = sub.start_vector(x)
-            # the groups that overstate it split into rows, and the aggregated MIP again
+            # the groups that overstate those points split into rows, and the search again
+            loss = sum(group_loss(agg, reach, w_y, point) for point in overstated)
             agg = refine(agg, reach, w_y, loss > 0)
             stage = (agg, aggregated_model(sub, agg, parts))
         seconds = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-    out = _component_mip(sub, None if start is None else start[: sub.n_x], seconds)
+    out, _ = _component_mip(sub, None if start is None else start[: sub.n_x], seconds)
     found = _finite(out.bound)
     if bound is not None and found is not None:
         found = min(bound, found)
@@ -1117,36 +1119,56 @@ def _highs_relaxation(model: LinearModel, basis: tuple[np.ndarray, np.ndarray] |
     return relax
 
 
-def _component_mip(model: LinearModel, start: np.ndarray | None, seconds: float | None, basis: tuple[np.ndarray, np.ndarray] | None = None) -> SolveOutcome:
+def _component_mip(
+    model: LinearModel,
+    start: np.ndarray | None,
+    seconds: float | None,
+    basis: tuple[np.ndarray, np.ndarray] | None = None,
+    valuation: Callable[[np.ndarray], float | None] | None = None,
+) -> tuple[SolveOutcome, tuple[np.ndarray, ...]]:
     """A component's Lagrangian subproblem (no budget row) by the branch and bound of
-    :mod:`.branch` on its LP relaxation, for up to :data:`COMPONENT_MAX_NODES` nodes; if
-    that does not finish, HiGHS's MIP from its incumbent for the time left (the better
-    of the two bounds). ``start``: a unit selection; ``basis``: a simplex basis for the
-    root LP; the outcome's values are full column vectors."""
+    :mod:`.branch` on ``model``'s LP relaxation, for up to :data:`COMPONENT_MAX_NODES`
+    nodes; if that does not finish, HiGHS's MIP from its incumbent for the time left
+    (the better of the two bounds). ``start``: a unit selection; ``basis``: a simplex
+    basis for the root LP; ``valuation``: the value of a unit selection, by default
+    ``model``'s own. When ``model`` is an aggregated relaxation and ``valuation`` the
+    true one, the outcome is the best true value with a bound valid for both, status
+    ``optimal`` only if they meet; the points where the relaxation overstated an integral
+    LP optimum come second (refining the groups they lose in closes the gap). The
+    outcome's values are full column vectors of ``model``."""
     deadline = None if seconds is None else time.perf_counter() + seconds
     n = model.n_x
 
-    def valuation(x: np.ndarray) -> float | None:
+    def own(x: np.ndarray) -> float | None:
         v = model.start_vector(x)
         return model.value(v) if _feasible(model, v) else None
 
+    value_of = own if valuation is None else valuation
     tree: BranchOutcome = branch_and_bound(
-        _highs_relaxation(model, basis), valuation, model.col_lower[:n], model.col_upper[:n], start=start, abs_gap=1e-6, deadline=deadline, max_nodes=COMPONENT_MAX_NODES
+        _highs_relaxation(model, basis), value_of, model.col_lower[:n], model.col_upper[:n], start=start, abs_gap=COMPONENT_ABS_GAP, deadline=deadline, max_nodes=COMPONENT_MAX_NODES
     )
-    values = None if tree.x is None else model.start_vector(tree.x)
-    if tree.complete:
-        if values is None:
-            return SolveOutcome("infeasible", None, None, None, None, "highs", "Infeasible (branch and bound)", 0.0)
-        return SolveOutcome("optimal", values, tree.value, tree.bound, 0.0, "highs", f"Optimal (branch and bound, {tree.nodes} nodes)", 0.0)
+    best_x, best, bound, overstated = tree.x, tree.value, tree.bound, tree.overstated
+    raw = f"branch and bound, {tree.nodes} nodes"
     left = None if deadline is None else deadline - time.perf_counter()
-    if left is not None and left <= 0.01:
-        status = "no_solution" if values is None else "time_limit"
-        return SolveOutcome(status, values, tree.value, tree.bound, relative_gap(tree.value, tree.bound), "highs", f"Time limit reached (branch and bound, {tree.nodes} nodes)", 0.0)
-    out, _ = _run_highs(model, left, 0.0, values, False, abs_gap=1e-6, mip_options=COMPONENT_MIP_OPTIONS)
-    bound = tree.bound if out.bound is None or not math.isfinite(out.bound) else min(tree.bound, out.bound)
-    if out.values is None or (tree.value is not None and out.objective is not None and tree.value > out.objective):
-        out = replace(out, values=values, objective=tree.value, status="time_limit" if values is not None else out.status)
-    return replace(out, bound=bound, gap=relative_gap(out.objective, bound) if out.status != "optimal" else out.gap)
+    if not tree.complete and (left is None or left > 0.01):
+        out, _ = _run_highs(model, left, 0.0, None if best_x is None else model.start_vector(best_x), False, abs_gap=COMPONENT_ABS_GAP, mip_options=COMPONENT_MIP_OPTIONS)
+        if out.bound is not None and math.isfinite(out.bound):
+            bound = min(bound, out.bound)
+        if out.values is not None:
+            x = np.round(out.values[:n])
+            found = value_of(x)
+            if found is not None and (best is None or found > best):
+                best_x, best = x, found
+            if out.status == "optimal" and (found is None or out.objective > found + COMPONENT_ABS_GAP):
+                overstated = (*overstated, x)
+        raw = f"{raw}, then HiGHS: {out.raw_status}"
+    if best_x is None:
+        status = "infeasible" if tree.complete and bound == -math.inf else "no_solution"
+        return SolveOutcome(status, None, None, None if status == "infeasible" else bound, None, "highs", raw, 0.0), overstated
+    values = model.start_vector(best_x)
+    if bound <= best + COMPONENT_ABS_GAP:
+        return SolveOutcome("optimal", values, best, bound, 0.0, "highs", f"Optimal ({raw})", 0.0), ()
+    return SolveOutcome("time_limit", values, best, bound, relative_gap(best, bound), "highs", f"Not proven ({raw})", 0.0), overstated
 
 
 def _finite(value: float | None) -> float | None:
