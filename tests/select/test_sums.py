@@ -13,13 +13,16 @@ from optimizer.select.sums import column_sums, row_sums
 @pytest.mark.parametrize("chunk", [1, 5, 64, 1 << 20])
 def test_column_sums_are_the_transposed_product_in_any_slicing(chunk, monkeypatch):
     """Column sums equal ``relation.T @ values`` computed densely, whatever the slice
-    size, with empty rows first, inside and last."""
+    size, with empty rows first, inside and last, and with most values zero (only the
+    other rows are read) or none."""
     monkeypatch.setattr(sums_module, "CHUNK_NONZEROS", chunk)
     rng = np.random.default_rng(chunk)
     dense = rng.random((70, 9)) < 0.3
     dense[[0, 33, 69]] = False
-    values = rng.integers(0, 50, 70).astype(float)
-    np.testing.assert_array_equal(column_sums(sp.csr_array(dense), values), dense.T.astype(float) @ values)
+    values = rng.integers(1, 50, 70).astype(float)
+    sparse_values = np.where(rng.random(70) < 0.7, 0.0, values)
+    for v in (values, sparse_values, np.zeros(70)):
+        np.testing.assert_array_equal(column_sums(sp.csr_array(dense), v), dense.T.astype(float) @ v)
 
 
 @pytest.mark.parametrize("chunk", [1, 5, 1 << 20])
