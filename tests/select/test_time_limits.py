@@ -130,3 +130,25 @@ def test_quick_answer_with_several_services_is_valued_as_the_model_values_it(see
     assert quick.objective["coverage"] == pytest.approx(quick.covered_need)
     assert quick.covered_need <= exact.covered_need + 1e-6
     assert quick.bound >= exact.covered_need - 1e-6
+
+
+def test_national_scale_needs_time_for_the_first_aggregation_too(instance_factory, monkeypatch):
+    """At national scale (forced: every model takes the aggregated route) the quick
+    answer is taken when the reductions and the model fit the limit but the first
+    aggregation would not fit after them (the route would skip it for a greedy cut
+    short); below that scale the same limit leaves room for the usual path."""
+    from optimizer.select.solve import SelectionOptions, _quick_needed, validate_options
+
+    inst = instance_factory(31, m=12, n=60, density=0.15, score=False)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    nnz = problem.rows.matrix.nnz
+    spec, eligible, must_keep, _ = validate_options(problem, SelectionOptions(budget=0.3 * inst.units["cost"].sum()))
+    g = solve_options.__globals__
+    monkeypatch.setitem(g, "PREPARE_SECONDS_PER_NONZERO", 1.0)
+    monkeypatch.setitem(g, "AGGREGATION_SECONDS_PER_NONZERO", 2.0)
+    left = 3.0 * nnz  # prepare (nnz s) and as much again fit; prepare and 2 x 2 nnz s do not
+    monkeypatch.setitem(g, "AGGREGATE_MIN_NONZEROS", 10**12)
+    assert not _quick_needed(problem, spec, eligible, must_keep, left)
+    monkeypatch.setitem(g, "AGGREGATE_MIN_NONZEROS", 0)
+    assert _quick_needed(problem, spec, eligible, must_keep, left)
+    assert not _quick_needed(problem, spec, eligible, must_keep, 5.5 * nnz)
