@@ -34,7 +34,7 @@ from optimizer.select.greedy import greedy_select, ratio_fill, round_lp
 from optimizer.select.infeasibility import cheap_proofs, explain
 from optimizer.select.model import LinearModel, ModelSpec, build_model, stage_expressions
 from optimizer.select.problem import SelectionProblem
-from optimizer.select.reduce import Reduction, reduce_problem
+from optimizer.select.reduce import DOMINANCE_WORK_LIMIT, Reduction, reduce_problem
 from optimizer.select.result import SelectionResult, assemble, best_scores, service_hits
 from optimizer.select.solvers import (
     AGGREGATE_MIN_NONZEROS,
@@ -56,17 +56,25 @@ GREEDY_MAX_SECONDS = 30.0
 
 PREPARE_SECONDS_PER_NONZERO = 5e-8
 """Reductions and model build per nonzero of the merged rows (3.6-4.7 s measured for the 72 million of
-the benchmark's XL instance); a first solve whose time limit leaves less than twice that
-answers with the quick greedy instead (:func:`_quick_answer`); steers the limit only."""
+the benchmark's XL instance), plus the dominance test (:data:`DOMINANCE_SECONDS_PER_PAIR`);
+a first solve whose time limit leaves too little after them answers with the quick
+greedy instead (:func:`_quick_answer`); steers the limit only."""
+
+DOMINANCE_SECONDS_PER_PAIR = 2e-9
+"""The dominance test of the reductions per pair of units sharing a row (the sum of
+squared row degrees; 0.12 s for L's 65 million, 0.013 s for M's 7.9 million; skipped
+above :data:`~optimizer.select.reduce.DOMINANCE_WORK_LIMIT`, as at XL)."""
 
 COLUMNS_SECONDS_PER_NONZERO = 1.5e-8
 """Copying the merged rows by columns, per nonzero (0.85 s at XL, mostly fresh memory);
 without time for it the quick answer takes units by their coverage alone per cost."""
 
-ASSEMBLY_SECONDS_PER_NONZERO = 5e-9
-"""Time kept from the solver's limit to assemble the result, per model nonzero (0.36 s
-for the 72 million of the benchmark's XL instance, 0.9 s before the column sums read
-only the rows they weigh); steers the time limit only."""
+ASSEMBLY_SECONDS_PER_UNIT = 1e-5
+ASSEMBLY_SECONDS_PER_PAIR = 3.5e-9
+"""Time kept from the limit to assemble the result: per unit (its row of the units
+table and its reason) and per (demand point, unit) pair (coverage counts). Measured:
+S 2 ms, M 11 ms, L 25-32 ms, XL 0.36 s (0.9 s before the column sums read only the rows
+they weigh); steers the time limit only."""
 
 
 @dataclass(frozen=True)
@@ -279,8 +287,22 @@ def _quick_needed(problem: SelectionProblem, spec: ModelSpec, eligible, must_kee
     if key in problem._cache:
         return False
     nnz = problem.rows.matrix.nnz
-    after = 2.0 * AGGREGATION_SECONDS_PER_NONZERO * nnz if nnz >= AGGREGATE_MIN_NONZEROS else PREPARE_SECONDS_PER_NONZERO * nnz
-    return left < PREPARE_SECONDS_PER_NONZERO * nnz + after
+    prepare = _prepare_seconds(problem)
+    after = 2.0 * AGGREGATION_SECONDS_PER_NONZERO * nnz if nnz >= AGGREGATE_MIN_NONZEROS else prepare
+    return left < prepare + after
+
+
+def _prepare_seconds(problem: SelectionProblem) -> float:
+    """Predicted time of the reductions and the model build (see
+    :data:`PREPARE_SECONDS_PER_NONZERO`)."""
+    degree = np.diff(problem.rows.matrix.indptr).astype(np.int64)
+    pairs = int((degree * degree).sum())
+    return PREPARE_SECONDS_PER_NONZERO * problem.rows.matrix.nnz + (DOMINANCE_SECONDS_PER_PAIR * pairs if pairs <= DOMINANCE_WORK_LIMIT else 0.0)
+
+
+def _assembly_seconds(problem: SelectionProblem) -> float:
+    """Predicted time of assembling the result (see :data:`ASSEMBLY_SECONDS_PER_PAIR`)."""
+    return ASSEMBLY_SECONDS_PER_UNIT * problem.n_units + ASSEMBLY_SECONDS_PER_PAIR * problem.coverage.matrix.nnz
 
 
 def _quick_answer(problem: SelectionProblem, spec: ModelSpec, eligible, must_keep, deadline: float) -> tuple[np.ndarray, float, float]:
@@ -410,7 +432,7 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
         )
 
     if _quick_needed(problem, spec, eligible, must_keep, remaining()):
-        reserve = ASSEMBLY_SECONDS_PER_NONZERO * problem.rows.matrix.nnz
+        reserve = _assembly_seconds(problem)
         # time kept for valuing the selection and for assembling the result
         chosen, value, bound = _quick_answer(problem, spec, eligible, must_keep, deadline - 2.0 * reserve)
         why = "time limit too short for the reductions and the model: the greedy's selection, with the trivial bound"
@@ -490,7 +512,7 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
     compact = None if spec.capacity else _compactor(problem, spec, must_keep, model)
     limit = remaining()
     # the result (coverage per region, marginal contributions) is assembled after the solve
-    reserve = ASSEMBLY_SECONDS_PER_NONZERO * model.matrix.nnz
+    reserve = _assembly_seconds(problem)
     out = solve_model(model, solver=o.solver, time_limit=None if limit is None else max(limit - reserve, 0.0), gap_rel=o.gap_rel, start=start, presolve=o.presolve, compact=compact)
     stages = {plan[0][0]: _stage_info(out)}
     if out.status == "infeasible":

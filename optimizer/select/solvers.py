@@ -226,6 +226,11 @@ NEIGHBOURHOOD = 60
 with the smallest reduced costs: the likeliest to change)."""
 
 
+POLISH_SHARE = 0.1
+"""Share of the remaining time limit each local search after a rounding may use (from an
+LP cut short by a limit the rounding is poor, and the search over L's 3,000 units ran
+2.6 s past a 0.1 s limit)."""
+
 POLISH_ALL_MAX_UNITS = 5000
 """Up to this many units, the local search after the LP rounding may move any unit
 (benchmark M at 20 %: it then ends at the optimum, 0.70 -> 0.51 s; L unchanged); above,
@@ -853,6 +858,12 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
         bound = min(bound, lp.objective)
 
 
+def _share_of(seconds: float | None, share: float) -> float | None:
+    """The deadline (``time.perf_counter()`` value) ``share`` of ``seconds`` from now;
+    None without a limit."""
+    return None if seconds is None else time.perf_counter() + share * seconds
+
+
 def _near_lp(x_lp: np.ndarray, reduced_costs: np.ndarray) -> np.ndarray:
     """Units the local search may move in: the LP's support and the
     :data:`NEIGHBOURHOOD` units outside it with the smallest reduced costs."""
@@ -934,10 +945,10 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
         chosen = round_lp(reach_csc, parts[1], parts[2], parts[3], parts[4], x_lp[:n], model.col_lower[:n], model.col_upper[:n])
         incumbent = _better_selection(model, reach_csc, incumbent, chosen)
         near = np.ones(n, dtype=bool) if n <= POLISH_ALL_MAX_UNITS else _near_lp(x_lp[:n], duals[:n])
-        polished = polish(reach_csc, parts[1], parts[2], parts[3], parts[4], chosen, near, model.col_lower[:n] > 0.5)
+        polished = polish(reach_csc, parts[1], parts[2], parts[3], parts[4], chosen, near, model.col_lower[:n] > 0.5, deadline=_share_of(left(), POLISH_SHARE))
         incumbent = _better_selection(model, reach_csc, incumbent, polished)
     split = None
-    if frac.any() and components:
+    if frac.any() and components and (time_limit is None or left() > 0):
         split = _split(model, x_lp, lp_duals, incumbent, t0, left())
     if split is not None:
         candidate = model.start_vector(split.candidate.astype(float))
@@ -948,7 +959,7 @@ def _from_lp(model, lp, lp_duals, incumbent, time_limit, gap_rel, presolve, comp
             # made feasible, filled to the budget and polished (a Lagrangian heuristic)
             lo, up = model.col_lower[:n], model.col_upper[:n]
             repaired = repair(reach_csc, parts[1], parts[2], parts[3], parts[4], split.candidate & (up > 0.5), lo > 0.5, up > 0.5)
-            repaired = polish(reach_csc, parts[1], parts[2], parts[3], parts[4], repaired, _near_lp(x_lp[:n], duals[:n]) | split.candidate, lo > 0.5)
+            repaired = polish(reach_csc, parts[1], parts[2], parts[3], parts[4], repaired, _near_lp(x_lp[:n], duals[:n]) | split.candidate, lo > 0.5, deadline=_share_of(left(), POLISH_SHARE))
             incumbent = _better_selection(model, reach_csc, incumbent, repaired)
         bound = min(bound, split.bound)
         if closes(model.value(incumbent), bound):

@@ -145,6 +145,7 @@ def test_national_scale_needs_time_for_the_first_aggregation_too(instance_factor
     spec, eligible, must_keep, _ = validate_options(problem, SelectionOptions(budget=0.3 * inst.units["cost"].sum()))
     g = solve_options.__globals__
     monkeypatch.setitem(g, "PREPARE_SECONDS_PER_NONZERO", 1.0)
+    monkeypatch.setitem(g, "DOMINANCE_SECONDS_PER_PAIR", 0.0)
     monkeypatch.setitem(g, "AGGREGATION_SECONDS_PER_NONZERO", 2.0)
     left = 3.0 * nnz  # prepare (nnz s) and as much again fit; prepare and 2 x 2 nnz s do not
     monkeypatch.setitem(g, "AGGREGATE_MIN_NONZEROS", 10**12)
