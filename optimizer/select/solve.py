@@ -431,7 +431,8 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
             **common,
         )
 
-    if _quick_needed(problem, spec, eligible, must_keep, remaining()):
+    left = remaining()
+    if _quick_needed(problem, spec, eligible, must_keep, None if left is None else left - _assembly_seconds(problem)):
         reserve = _assembly_seconds(problem)
         # time kept for valuing the selection and for assembling the result
         chosen, value, bound = _quick_answer(problem, spec, eligible, must_keep, deadline - 2.0 * reserve)
