@@ -153,3 +153,25 @@ def test_national_scale_needs_time_for_the_first_aggregation_too(instance_factor
     monkeypatch.setitem(g, "AGGREGATE_MIN_NONZEROS", 0)
     assert _quick_needed(problem, spec, eligible, must_keep, left)
     assert not _quick_needed(problem, spec, eligible, must_keep, 5.5 * nnz)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_final_mip_needs_less_time_on_a_small_model(seed, instance_factory, brute, monkeypatch):
+    """The least time left for the final MIP scales with the model (the direct path): a
+    minimum forced far above any limit still lets a small model's MIP run (proven at
+    the brute-force optimum); forcing the per-nonzero rate up instead skips it, and the
+    answer is then the incumbent with a valid bound."""
+    import optimizer.select.solvers as solvers
+
+    inst = instance_factory(60 + seed, m=12, n=60, density=0.15, score=False)
+    b = brute(inst)
+    problem = build_problem(inst.units, inst.demand, inst.coverage)
+    budget = 0.35 * inst.units["cost"].sum()
+    opt = b.need_covered[b.cost <= budget + 1e-9].max()
+    monkeypatch.setattr(solvers, "MIN_MIP_SECONDS", 1e6)
+    res = solve(problem, budget=budget, time_limit=30.0, lexicographic=False)
+    assert res.status == "optimal" and res.covered_need == pytest.approx(opt)
+    monkeypatch.setattr(solvers, "MIN_MIP_SECONDS_PER_NONZERO", 1e6)
+    skipped = solve(build_problem(inst.units, inst.demand, inst.coverage), budget=budget, time_limit=30.0, lexicographic=False)
+    assert skipped.covered_need <= opt + 1e-6 and skipped.bound >= opt - 1e-6
+    assert skipped.status == "time_limit" and "before the final MIP" in skipped.stages["coverage"]["solver_status"]
