@@ -351,7 +351,7 @@ def lp_bound(model: LinearModel, time_limit: float | None = None, incumbent_x: n
         if out.status == "optimal":
             return out.objective
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.0)
-    return lagrangian_bound(model, incumbent_x, deadline=None if left is None else time.perf_counter() + 0.9 * left)
+    return lagrangian_bound(model, incumbent_x, deadline=_share_of(left, 0.9))
 
 
 def lp_out_of_reach(model: LinearModel, seconds: float | None) -> bool:
@@ -667,7 +667,7 @@ def _greedy_incumbent(model: LinearModel, parts: tuple, reach_csc: sp.csc_array,
     stopped after half of ``seconds``; as a full solution vector (None if infeasible)."""
     n = model.n_x
     guess = np.full(n, 0.5) if x_lp is None else x_lp[:n]
-    deadline = None if seconds is None else time.perf_counter() + 0.5 * seconds
+    deadline = _share_of(seconds, 0.5)
     chosen = round_lp(reach_csc, parts[1], parts[2], parts[3], parts[4], guess, model.col_lower[:n], model.col_upper[:n], deadline=deadline)
     return _better_selection(model, reach_csc, None, chosen)
 
@@ -677,7 +677,7 @@ def _fallback(model: LinearModel, incumbent: np.ndarray, left: float | None, why
     (its setup transposes the cover rows: :data:`LAGRANGIAN_SECONDS_PER_NONZERO`), else
     with the trivial bound (every row covered); status ``time_limit``."""
     if left is None or left > 2.0 * LAGRANGIAN_SECONDS_PER_NONZERO * model.matrix.nnz:
-        lagrange = lagrangian_bound(model, incumbent[: model.n_x], deadline=None if left is None else time.perf_counter() + 0.8 * left)
+        lagrange = lagrangian_bound(model, incumbent[: model.n_x], deadline=_share_of(left, 0.8))
         if lagrange is not None:
             return _lagrangian_outcome(model, incumbent, lagrange, why)
     obj = model.value(incumbent)
@@ -808,7 +808,7 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
     if limit is None or limit > 2.0 * AGGREGATION_SECONDS_PER_NONZERO * reach.nnz:
         agg = aggregate(reach, w, hash_groups(reach, AGGREGATE_HASHES))
         limit = left()
-        deadline = None if limit is None else time.perf_counter() + AGGREGATE_LP_SHARE * limit
+        deadline = _share_of(limit, AGGREGATE_LP_SHARE)
         stage = _aggregated_lp(model, parts, agg, deadline, None, reach_csc)
     if incumbent is None:
         incumbent = _greedy_incumbent(model, parts, reach_csc, None if stage is None else stage[2].values, left())
@@ -822,7 +822,7 @@ def _solve_aggregated(model: LinearModel, parts: tuple, incumbent: np.ndarray, t
     x_lp = lp.values[:n]
     rounded = round_lp(reach_csc, w, w_x, cost, budget, x_lp, model.col_lower[:n], model.col_upper[:n])
     limit = left()
-    polish_deadline = None if limit is None else time.perf_counter() + 0.1 * limit
+    polish_deadline = _share_of(limit, POLISH_SHARE)
     rounded = polish(reach_csc, w, w_x, cost, budget, rounded, _near_lp(x_lp, duals.columns[:n]), model.col_lower[:n] > 0.5, deadline=polish_deadline)
     incumbent = _better_selection(model, reach_csc, incumbent, rounded)
     reserve = 2.0 * (time.perf_counter() - tick)

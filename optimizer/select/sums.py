@@ -31,24 +31,9 @@ def row_sums(reach: sp.csr_array | sp.csc_array, values: np.ndarray) -> np.ndarr
     """
     values = np.asarray(values, dtype=float)
     if isinstance(reach, sp.csc_array):
-        cols = np.flatnonzero(values)
-        if not len(cols):
-            return np.zeros(reach.shape[0])
-        indptr, indices = reach.indptr, reach.indices
-        out = np.zeros(reach.shape[0])
-        # the columns' row indices, one slice each, a few million at a time (no index
-        # arrays as long as the selection's nonzeros: 30 million at XL took 2.3 s that
-        # way, mostly fresh memory pages); a column is never split between two batches,
-        # so rows with the same units still get bit-identical sums
-        ends = np.cumsum(indptr[cols + 1] - indptr[cols])
-        start = 0
-        while start < len(cols):
-            stop = max(int(np.searchsorted(ends, (ends[start - 1] if start else 0) + CHUNK_NONZEROS, side="right")), start + 1)
-            batch = cols[start:stop]
-            rows = np.concatenate([indices[indptr[c] : indptr[c + 1]] for c in batch])
-            out += np.bincount(rows, weights=np.repeat(values[batch], indptr[batch + 1] - indptr[batch]), minlength=reach.shape[0])
-            start = stop
-        return out
+        # a column is never split between two batches, and the batches' columns come in
+        # ascending order: rows with the same units still get bit-identical sums
+        return _line_sums(reach, values, reach.shape[0])
     indptr, indices = reach.indptr, reach.indices
     out = np.zeros(reach.shape[0])
     scratch = np.empty(min(int(reach.nnz), 2 * CHUNK_NONZEROS) + 1)  # reused by every slice
@@ -79,19 +64,26 @@ def column_sums(relation: sp.csr_array, values: np.ndarray) -> np.ndarray:
     >>> column_sums(r, np.array([1.0, 2.0, 4.0])).tolist(), column_sums(r, np.array([0.0, 2.0, 4.0])).tolist()
     ([5.0, 4.0, 5.0], [4.0, 4.0, 4.0])
     """
-    values = np.asarray(values, dtype=float)
-    indptr = relation.indptr
-    n_cols = relation.shape[1]
-    out = np.zeros(n_cols)
-    rows = np.flatnonzero(values)
-    if not len(rows):
+    return _line_sums(relation, np.asarray(values, dtype=float), relation.shape[1])
+
+
+def _line_sums(array: sp.csr_array | sp.csc_array, values: np.ndarray, n_out: int) -> np.ndarray:
+    """``sum`` over the major lines (rows of a CSR array, columns of a CSC one) with a
+    nonzero value of that value at each of their minor indices: only those lines are
+    read, a batch of whole lines of about :data:`CHUNK_NONZEROS` nonzeros at a time
+    (scipy's gather; no index array as long as all of them: 30 million at XL took 2.3 s
+    that way, mostly fresh memory pages)."""
+    out = np.zeros(n_out)
+    lines = np.flatnonzero(values)
+    if not len(lines):
         return out
-    ends = np.cumsum(indptr[rows + 1] - indptr[rows])
+    indptr = array.indptr
+    ends = np.cumsum(indptr[lines + 1] - indptr[lines])
     start = 0
-    while start < len(rows):
+    while start < len(lines):
         stop = max(int(np.searchsorted(ends, (ends[start - 1] if start else 0) + CHUNK_NONZEROS, side="right")), start + 1)
-        batch = rows[start:stop]
-        part = relation[batch]  # the batch's rows only (scipy's row gather)
-        out += np.bincount(part.indices, weights=np.repeat(values[batch], np.diff(part.indptr)), minlength=n_cols)
+        batch = lines[start:stop]
+        part = array[:, batch] if isinstance(array, sp.csc_array) else array[batch]
+        out += np.bincount(part.indices, weights=np.repeat(values[batch], np.diff(part.indptr)), minlength=n_out)
         start = stop
     return out
