@@ -432,8 +432,8 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
         )
 
     left = remaining()
-    if _quick_needed(problem, spec, eligible, must_keep, None if left is None else left - _assembly_seconds(problem)):
-        reserve = _assembly_seconds(problem)
+    reserve = _assembly_seconds(problem)  # time kept for assembling the result
+    if _quick_needed(problem, spec, eligible, must_keep, None if left is None else left - reserve):
         # time kept for valuing the selection and for assembling the result
         chosen, value, bound = _quick_answer(problem, spec, eligible, must_keep, deadline - 2.0 * reserve)
         why = "time limit too short for the reductions and the model: the greedy's selection, with the trivial bound"
@@ -513,7 +513,6 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
     compact = None if spec.capacity else _compactor(problem, spec, must_keep, model)
     limit = remaining()
     # the result (coverage per region, marginal contributions) is assembled after the solve
-    reserve = _assembly_seconds(problem)
     out = solve_model(model, solver=o.solver, time_limit=None if limit is None else max(limit - reserve, 0.0), gap_rel=o.gap_rel, start=start, presolve=o.presolve, compact=compact)
     stages = {plan[0][0]: _stage_info(out)}
     if out.status == "infeasible":
