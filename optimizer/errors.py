@@ -83,3 +83,7 @@ class InfeasibleError(OptimizerError):
     def __init__(self, message: str, explanation: dict | None = None) -> None:
         self.explanation = explanation or {}
         super().__init__(message)
+
+
+class SolverError(OptimizerError):
+    """The solver failed (not a limit, not infeasibility): a bug or a broken install."""

@@ -53,15 +53,20 @@ At an optimum ``u_{r,t} = min(1, #chosen units with score >= L_t)``, so the row 
 indicator for floors and targets. Size: one variable and ``2 + (#units at level t)``
 nonzeros per level, linear in the pairs.
 
-``capacity`` (assignment on the sparse pairs): ``z_{r,j} >= 0`` people of row r served
-by unit j::
+``capacity`` (assignment "any unit in reach" on the sparse pairs): ``z_{r,j} >= 0``
+people of row r served by unit j::
 
-    max   sum_r (n_r / p_r) sum_j z_{r,j}
+    max   sum_r (n_r / p_r) sum_j z_{r,j}                     (served need)
     s.t.  demand[r]:  sum_{j in N(r)} z_{r,j} <= p_r
-          cap[j]:     sum_r z_{r,j} - K_j x_j <= 0            (K_j capacity)
+          cap[j]:     sum_r u_r z_{r,j} - K_j x_j <= 0        (K_j capacity, a volume)
+          link[r,j]:  z_{r,j} - p_r x_j <= 0                  (tightens the LP)
 
-and floors and targets count served people. Rows are merged only when their need per
-person is equal, so the merged objective is exact.
+where ``u_r`` is the row's volume per person (its volume ``V_r`` over ``p_r``: tests per
+person of the row's service, by need group), and floors and targets count served people.
+Rows are merged only when their need and volume per person are equal, so the merged
+objective and capacity rows are exact. The quality of coverage (stage ``quality``, or
+the ``quality-coverage`` objective) is ``sum_{r,j} (n_r / p_r) s_j z_{r,j}``: need
+served, weighted by the score of the unit that serves it.
 """
 
 from __future__ import annotations
@@ -103,6 +108,9 @@ class LinearModel:
     units: np.ndarray
     covered: sp.csr_array
     completion: tuple | None = None
+    pairs: tuple | None = None
+    """Capacity models: ``(row, unit)`` (local positions) of each assignment column
+    ``z``, which follow the ``n_x`` unit columns in that order."""
 
     def start_vector(self, x: np.ndarray) -> np.ndarray:
         """A full feasible-if-``x``-is column vector for a unit selection ``x`` (0/1 over
@@ -309,9 +317,16 @@ def stack_rows(mats: list, n_cols: int) -> sp.csr_array:
 
 
 def stage_expressions(problem: SelectionProblem, model: LinearModel, need_objective: np.ndarray) -> dict:
-    """Objective vectors of the stages: coverage/quality (given), score and cost."""
+    """Objective vectors of the stages: coverage/quality (given), score and cost; for a
+    capacity model also ``quality``: ``sum_{r,j} (n_r / p_r) s_j z_rj``, the need served
+    weighted by the score of the unit that serves it."""
     n = model.matrix.shape[1]
     out = {"need": need_objective}
+    if model.pairs is not None and problem.score is not None:
+        quality = np.zeros(n)
+        unit_of_pair = model.pairs[1]
+        quality[model.n_x :] = need_objective[model.n_x :] * problem.score[model.units][unit_of_pair]
+        out["quality"] = quality
     cost = np.zeros(n)
     cost[: model.n_x] = problem.cost[model.units]
     out["cost"] = cost
@@ -330,8 +345,9 @@ def build_model(problem: SelectionProblem, red: Reduction, spec: ModelSpec) -> t
     rows = red.rows
     nu = red.n_units
     blocks = _Blocks([], [], [], [])
+    pairs = None
     if spec.capacity:
-        n_extra, extra_names, covered, need_obj_extra, extra_int = _capacity_block(problem, red, blocks)
+        n_extra, extra_names, covered, need_obj_extra, extra_int, pairs = _capacity_block(problem, red, blocks)
         x_need = np.zeros(nu)
         completion = None
     elif spec.objective == "quality-coverage":
@@ -394,7 +410,10 @@ def build_model(problem: SelectionProblem, red: Reduction, spec: ModelSpec) -> t
         units=red.units,
         covered=covered,
         completion=completion,
+        pairs=pairs,
     )
+    if spec.capacity and spec.objective == "quality-coverage":
+        model = model.with_objective(stage_expressions(problem, model, need_obj)["quality"], maximize=True)
     return model, need_obj
 
 
@@ -463,15 +482,21 @@ def _capacity_block(problem: SelectionProblem, red: Reduction, blocks: _Blocks):
     r_of_pair = np.repeat(np.arange(n_rows), deg)
     npairs = m.nnz
     zcols = nu + np.arange(npairs)
-    blocks.add(r_of_pair, zcols, np.ones(npairs), np.full(n_rows, -INF), pop, [f"demand[{i}]" for i in range(n_rows)])
+    # demand[r]: sum_j z_rj <= p_r
+    blocks.add(r_of_pair, zcols, np.ones(npairs), np.full(n_rows, -INF), pop, _numbered("demand", n_rows))
+    # cap[j]: sum_r u_r z_rj - K_j x_j <= 0 (u_r: volume per person of the row)
     cap = problem.capacity[red.units]
     rr = np.concatenate([m.indices, np.arange(nu)])
     cc = np.concatenate([zcols, np.arange(nu)])
-    vv = np.concatenate([np.ones(npairs), -cap])
+    vv = np.concatenate([red.rows.volume_per_person[r_of_pair], -cap])
     blocks.add(rr, cc, vv, np.full(nu, -INF), np.zeros(nu), [f"cap[{u}]" for u in problem.unit_ids[red.units]])
+    # link[r,j]: z_rj - p_r x_j <= 0 (implied by the rows above for integral x; it
+    # tightens the LP relaxation: a unit bought at a fraction serves no more of a row
+    # than that fraction of its people)
+    pr = np.arange(npairs)
+    blocks.add(np.concatenate([pr, pr]), np.concatenate([zcols, m.indices]), np.concatenate([np.ones(npairs), -pop[r_of_pair]]), np.full(npairs, -INF), np.zeros(npairs), _numbered("link", npairs))
     inv = np.divide(1.0, pop, out=np.zeros_like(pop), where=pop > 0)
     covered = sp.csr_array((inv[r_of_pair], (r_of_pair, zcols)), shape=(n_rows, nu + npairs))
     ratio = red.rows.need * inv
-    ids = problem.unit_ids[red.units]
-    names = [f"z[{r},{ids[j]}]" for r, j in zip(r_of_pair.tolist(), m.indices.tolist(), strict=True)]
-    return npairs, names, covered, ratio[r_of_pair], np.zeros(npairs, dtype=bool)
+    names = list(_numbered("z", npairs))
+    return npairs, names, covered, ratio[r_of_pair], np.zeros(npairs, dtype=bool), (r_of_pair, m.indices.copy())

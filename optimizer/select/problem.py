@@ -14,13 +14,19 @@ times), so everything that does not depend on the options is computed here:
 * **Merging.** Rows with the same reaching set, the same region and the same service
   are merged into one row whose weights are the sums (exact for coverage, floors and
   targets: a row enters the model only through its reaching set and additive weights).
-  With capacities, the need-per-person ratio also enters the assignment objective, so
-  the capacity model merges only rows that also share that ratio
-  (:meth:`SelectionProblem.rows_for`).
+  With capacities, the need-per-person ratio enters the assignment objective and the
+  volume-per-person ratio the capacity rows, so the capacity model merges only rows that
+  also share both ratios (:meth:`SelectionProblem.rows_for`).
+* **Volumes.** A unit's capacity is a volume per planning period (tests, visits); a
+  demand point needs ``volume_{i,k} = r_k p_i + sum_g (r_{k,g} - r_k) p_{i,g}`` of
+  service ``k``, with ``r_k`` the use rate per person (default 1: capacity in people) and
+  ``r_{k,g}`` the rate of the people of population group ``g`` (a demand column, e.g.
+  ``pop_over_60``; overlapping groups add their excess use). See :func:`demand_volume`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -52,6 +58,10 @@ class ModelRows:
         Service code of the row.
     n_original : int
         Number of (demand point, service) rows before merging.
+    volume : np.ndarray (g,)
+        Volume (tests, visits) the row's people need of its service (not service-weighted).
+    group : np.ndarray (n_original,) int
+        Merged row of each (demand point, service) row, ``k * n_demand + i``.
     """
 
     matrix: sp.csr_array
@@ -60,6 +70,8 @@ class ModelRows:
     region: np.ndarray
     service: np.ndarray
     n_original: int
+    volume: np.ndarray
+    group: np.ndarray
 
     @property
     def n_rows(self) -> int:
@@ -74,6 +86,12 @@ class ModelRows:
     def degree(self) -> np.ndarray:
         """Number of units reaching each row."""
         return np.diff(self.matrix.indptr)
+
+    @cached_property
+    def volume_per_person(self) -> np.ndarray:
+        """Volume per (service-weighted) person of each row: the capacity rows' coefficient
+        of the people assigned (0 for an empty row)."""
+        return np.divide(self.volume, self.population, out=np.zeros_like(self.volume), where=self.population > 0)
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,7 @@ class SelectionProblem:
     unit_service: np.ndarray
     unit_region: np.ndarray
     capacity: np.ndarray | None
+    volume: np.ndarray
     services: pd.Index
     service_weights: np.ndarray
     regions: pd.Index
@@ -114,12 +133,17 @@ class SelectionProblem:
         return len(self.regions) > 0
 
     def rows_for(self, *, capacity: bool) -> ModelRows:
-        """The merged rows to use: merged by need ratio too when capacities are modelled."""
+        """The merged rows to use: merged by the need and volume ratios too when
+        capacities are modelled."""
         if not capacity:
             return self.rows
         if "capacity_rows" not in self._cache:
-            ratio = np.divide(self.need, self.population, out=np.zeros_like(self.need), where=self.population > 0)
-            _, ratio_code = np.unique(ratio, return_inverse=True)
+            pop = self.population
+            need_ratio = np.divide(self.need, pop, out=np.zeros_like(self.need), where=pop > 0)
+            vol_ratio = np.divide(self.volume, pop[:, None], out=np.zeros_like(self.volume), where=pop[:, None] > 0)
+            # one code per (demand point, service) row, in the stacked order k * n + i
+            keys = np.column_stack([np.tile(need_ratio, self.n_services), vol_ratio.T.ravel()])
+            _, code = np.unique(keys, axis=0, return_inverse=True)
             self._cache["capacity_rows"] = merge_model_rows(
                 self.coverage.matrix,
                 self.unit_service,
@@ -127,9 +151,14 @@ class SelectionProblem:
                 self.population,
                 self.need,
                 self.demand_region,
-                extra_key=ratio_code,
+                volume=self.volume,
+                extra_key=np.asarray(code).ravel(),
             )
         return self._cache["capacity_rows"]
+
+    @property
+    def has_capacity(self) -> bool:
+        return self.capacity is not None
 
     @cached_property
     def population_by_region(self) -> pd.Series:
@@ -149,9 +178,14 @@ def merge_model_rows(
     need: np.ndarray,
     demand_region: np.ndarray,
     *,
+    volume: np.ndarray | None = None,
     extra_key: np.ndarray | None = None,
 ) -> ModelRows:
     """Expand demand rows per service and merge identical (reaching set, key) rows.
+
+    ``volume`` (n, K) is the volume of each service each point needs (default: its
+    population); ``extra_key`` a further merge code per point (n,) or per stacked
+    (point, service) row (n * K,).
 
     >>> m = sp.csr_array(np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=bool))
     >>> rows = merge_model_rows(m, np.array([0, 0, 1]), np.array([0.5, 0.5]),
@@ -174,13 +208,17 @@ def merge_model_rows(
         )
     svc = np.repeat(np.arange(k_count), n)
     region = np.tile(demand_region.astype(np.int64), k_count)
+    vol = np.tile(population, k_count) if volume is None else np.asarray(volume, dtype=float).T.ravel()
     weights = np.column_stack(
-        (np.repeat(service_weights, n) * np.tile(population, k_count), np.repeat(service_weights, n) * np.tile(need, k_count))
+        (np.repeat(service_weights, n) * np.tile(population, k_count), np.repeat(service_weights, n) * np.tile(need, k_count), vol)
     )
     n_regions = int(region.max()) + 2 if len(region) else 1
     key = (region + 1) + n_regions * svc
     if extra_key is not None:
-        key = key * (int(np.max(extra_key)) + 1) + np.tile(np.asarray(extra_key, dtype=np.int64), k_count)
+        extra = np.asarray(extra_key, dtype=np.int64)
+        if len(extra) == n and k_count > 1:
+            extra = np.tile(extra, k_count)
+        key = key * (int(np.max(extra, initial=0)) + 1) + extra
     merged = merge_identical_rows(stacked, weights, by=key)
     first = np.zeros(merged.n_groups, dtype=np.int64)
     first[merged.group[::-1]] = np.arange(len(merged.group))[::-1]
@@ -193,6 +231,8 @@ def merge_model_rows(
         region=region[first],
         service=svc[first],
         n_original=n * k_count,
+        volume=merged.weights[:, 2],
+        group=np.asarray(merged.group, dtype=np.int64),
     )
 
 
@@ -224,6 +264,8 @@ def build_problem(
     capacity_col: str | None = "capacity",
     population_col: str = "population",
     need_col: str = "need",
+    use_rates: Mapping[str, float] | None = None,
+    group_use_rates: Mapping[str, Mapping[str, float]] | None = None,
     units_file: str | None = None,
     demand_file: str | None = None,
 ) -> SelectionProblem:
@@ -243,6 +285,12 @@ def build_problem(
         (any order).
     service_weights : mapping service -> weight > 0, optional
         Relative importance of each service (default equal); normalised to sum to 1.
+    use_rates : mapping service -> volume per person per period, optional
+        Expected use of each service (e.g. lab tests per person per year); default 1
+        for every service, so that a capacity counts people.
+    group_use_rates : mapping group column -> {service -> rate}, optional
+        Use rate of the people of a population group (a demand column such as
+        ``pop_over_60``); see :func:`demand_volume`.
     """
     unit_ids = pd.Index(units.index.astype(str), name="unit_id")
     demand_ids = pd.Index(demand.index.astype(str), name="demand_id")
@@ -297,6 +345,7 @@ def build_problem(
     unit_region = _codes(u_region, len(unit_ids), regions)
     demand_region = _codes(d_region, len(demand_ids), regions)
 
+    volume = demand_volume(demand, services, population, use_rates, group_use_rates, demand_file=demand_file)
     matrix = _align(coverage, unit_ids, demand_ids)
     aligned = Coverage(demand_ids=demand_ids, unit_ids=unit_ids, matrix=matrix, distance=None)
     rows = merge_model_rows(matrix, unit_service, weights, population, need, demand_region)
@@ -307,6 +356,7 @@ def build_problem(
         unit_service=unit_service,
         unit_region=unit_region,
         capacity=capacity,
+        volume=volume,
         services=services,
         service_weights=weights,
         regions=regions,
@@ -317,6 +367,61 @@ def build_problem(
         coverage=aligned,
         rows=rows,
     )
+
+
+def demand_volume(
+    demand: pd.DataFrame,
+    services: pd.Index,
+    population: np.ndarray,
+    use_rates: Mapping[str, float] | None,
+    group_use_rates: Mapping[str, Mapping[str, float]] | None,
+    *,
+    demand_file: str | None = None,
+) -> np.ndarray:
+    """Volume of each service each demand point needs per period, (n, K):
+    ``volume_{i,k} = r_k p_i + sum_g (r_{k,g} - r_k) p_{i,g}`` with ``r_k`` the use rate
+    per person of service k (default 1), ``r_{k,g}`` the rate of group g's people (default
+    ``r_k``) and ``p_{i,g}`` the group column.
+
+    >>> d = pd.DataFrame({"pop_over_60": [100.0, 0.0]})
+    >>> demand_volume(d, pd.Index(["lab"]), np.array([1000.0, 50.0]), {"lab": 2.0}, {"pop_over_60": {"lab": 6.0}}).ravel().tolist()
+    [2400.0, 100.0]
+    """
+    rates = np.ones(len(services))
+    for name, value in (use_rates or {}).items():
+        if str(name) not in services:
+            raise InputError(f"expected use rates for services among {list(services)}", column="use_rates", found=name)
+        v = float(value)
+        if not math.isfinite(v) or v < 0:
+            raise InputError(f"expected a finite use rate >= 0 for service {name!r}", column="use_rates", found=value)
+        rates[services.get_loc(str(name))] = v
+    volume = population[:, None] * rates[None, :]
+    for group, by_service in (group_use_rates or {}).items():
+        if group not in demand.columns:
+            raise InputError(
+                f"expected the population-group column {group!r} on the demand (named in the group use rates)",
+                file=demand_file,
+                column=group,
+            )
+        people = numeric_column(demand, group, file=demand_file, minimum=0.0)
+        over = np.flatnonzero(people > population + 1e-9)
+        if len(over):
+            raise InputError(
+                f"expected at most the population ({population[over[0]]:,.0f}) in the group column",
+                file=demand_file,
+                row=int(over[0]) + 1,
+                column=group,
+                found=people[over[0]],
+            )
+        for name, value in by_service.items():
+            if str(name) not in services:
+                raise InputError(f"expected group use rates for services among {list(services)}", column=group, found=name)
+            v = float(value)
+            if not math.isfinite(v) or v < 0:
+                raise InputError(f"expected a finite use rate >= 0 for group {group!r}, service {name!r}", column=group, found=value)
+            k = services.get_loc(str(name))
+            volume[:, k] += (v - rates[k]) * people
+    return np.maximum(volume, 0.0)
 
 
 def _check_ids(table_ids: pd.Index, coverage_ids: pd.Index, what: str, file: str | None) -> None:

@@ -93,11 +93,13 @@ def reduce_problem(
     dominate: bool,
     score_matters: bool,
     protected: np.ndarray | None = None,
+    ratios_matter: bool = False,
 ) -> Reduction:
     """Apply the reductions listed in the module docstring.
 
     ``protected`` (bool over all problem units, optional) marks the units that must stay
-    model columns whatever they reach (see "Protected units").
+    model columns whatever they reach (see "Protected units"). ``ratios_matter`` (the
+    capacity model): rows merged again only when their need and volume per person agree.
     """
     cols = np.flatnonzero(eligible)
     sub = sp.csr_array(rows.matrix[:, cols]) if len(cols) < rows.matrix.shape[1] else rows.matrix
@@ -134,26 +136,31 @@ def reduce_problem(
     matrix = sub
     if dropped.any():
         matrix = sp.csr_array(sub[:, np.flatnonzero(kept)])
-    pop, need, region, service = rows.population[idx], rows.need[idx], rows.region[idx], rows.service[idx]
+    pop, need, volume, region, service = rows.population[idx], rows.need[idx], rows.volume[idx], rows.region[idx], rows.service[idx]
     nonempty = np.diff(matrix.indptr) > 0
     if not nonempty.all():
         sel = np.flatnonzero(nonempty)
-        matrix, pop, need, region, service = sp.csr_array(matrix[sel]), pop[sel], need[sel], region[sel], service[sel]
+        matrix, pop, need, volume, region, service = sp.csr_array(matrix[sel]), pop[sel], need[sel], volume[sel], region[sel], service[sel]
     if dropped.any() and matrix.shape[0]:
         key = (region + 1) + (int(region.max()) + 2) * service
-        merged = merge_identical_rows(matrix, np.column_stack((pop, need)), by=key)
+        if ratios_matter:
+            ratios = np.column_stack([np.divide(need, pop, out=np.zeros_like(need), where=pop > 0), np.divide(volume, pop, out=np.zeros_like(volume), where=pop > 0)])
+            key = np.unique(np.column_stack([key, ratios]), axis=0, return_inverse=True)[1].ravel()
+        merged = merge_identical_rows(matrix, np.column_stack((pop, need, volume)), by=key)
         if merged.n_groups < matrix.shape[0]:
             first = np.zeros(merged.n_groups, dtype=np.int64)
             first[merged.group[::-1]] = np.arange(len(merged.group))[::-1]
             matrix = sp.csr_array(merged.matrix, dtype=bool)
-            pop, need = merged.weights[:, 0], merged.weights[:, 1]
+            pop, need, volume = merged.weights[:, 0], merged.weights[:, 1], merged.weights[:, 2]
             region, service = region[first], service[first]
     matrix = sp.csr_array(matrix, dtype=bool)
     matrix.sort_indices()
     return Reduction(
         units=units,
         must_keep=must_keep[units],
-        rows=ModelRows(matrix=matrix, population=pop, need=need, region=region, service=service, n_original=rows.n_original),
+        # (the reduced rows' mapping to the original ones is not kept: results are
+        # recomputed on the problem's own rows)
+        rows=ModelRows(matrix=matrix, population=pop, need=need, region=region, service=service, n_original=rows.n_original, volume=volume, group=np.zeros(0, dtype=np.int64)),
         base_population=base_pop,
         base_need=base_need,
         base_by_region=base_by_region,

@@ -49,6 +49,14 @@ from optimizer.select.solvers import (
 from optimizer.select.sums import column_sums, row_sums
 
 OBJECTIVES = ("coverage", "quality-coverage", "min-cost")
+SPEND = ("needed", "all")
+CONTINUOUS_STAGE_TOLERANCE = 1e-7
+"""Relative slack of a fixed stage value whose model has continuous parts that enter the
+value (the capacity model's assignment): such optima lie on no lattice. HiGHS's
+feasibility tolerance is 1e-7 absolute per row."""
+GRANULARITY_DENOMINATORS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 25, 30, 32, 40, 48, 50, 60, 64, 80, 100, 120, 125, 200, 250, 400, 500, 1000, 10_000, 100_000, 1_000_000)
+"""Candidate denominators ``D`` of the stage coefficients' granularity ``1 / D`` (see
+:func:`granularity`)."""
 GREEDY_SHARE = 0.2
 """Share of the remaining time limit the greedy's local search may use."""
 GREEDY_MAX_SECONDS = 30.0
@@ -89,7 +97,8 @@ class SelectionOptions:
     min_score: float | None = None
     floors: float | Mapping | None = None
     ratio_standards: float | Mapping | None = None
-    capacity: bool = False
+    capacity: bool | None = None
+    spend: str = "needed"
     solver: str = "highs"
     time_limit: float | None = None
     warm_start: bool = True
@@ -109,7 +118,8 @@ def solve(
     min_score: float | None = None,
     floors: float | Mapping[str, float] | None = None,
     ratio_standards: float | Mapping[str, float] | None = None,
-    capacity: bool = False,
+    capacity: bool | None = None,
+    spend: str = "needed",
     solver: str = "highs",
     time_limit: float | None = None,
     warm_start: bool = True,
@@ -129,7 +139,13 @@ def solve(
     floors : minimum covered share per region (one number for every region, or a
         mapping region -> share). With ``min-cost`` these are per-region targets.
     ratio_standards : minimum selected units per 100,000 people, per region.
-    capacity : model unit capacities (people served), with assignment variables.
+    capacity : model unit capacities (a volume per period, in the unit of the problem's
+        use rates), with assignment variables; None (default): whenever the units carry
+        a capacity.
+    spend : ``"needed"`` (default): after coverage, the quality of coverage, then the
+        least cost, so budget that buys nothing is left unspent; ``"all"``: after
+        coverage, the largest total score of the selected units (spends the budget on
+        units that may add nobody), then the least cost.
     solver : ``"highs"`` (default), ``"cbc"``, ``"greedy"`` or any pulp solver name.
     time_limit : seconds for the whole call (None: no limit).
     warm_start : start the exact solver from the greedy solution (default True).
@@ -147,6 +163,7 @@ def solve(
         floors=floors,
         ratio_standards=ratio_standards,
         capacity=capacity,
+        spend=spend,
         solver=solver,
         time_limit=time_limit,
         warm_start=warm_start,
@@ -205,11 +222,12 @@ def validate_options(problem: SelectionProblem, o: SelectionOptions) -> tuple[Mo
             raise InputError("expected a score column on the units to apply a minimum score")
         if not (0.0 <= o.min_score <= 1.0):
             raise InputError("expected a minimum score between 0 and 1", found=o.min_score)
-    if o.capacity:
+    if o.spend not in SPEND:
+        raise InputError(f"expected spend among {SPEND}", column="spend", found=o.spend)
+    capacity = problem.capacity is not None if o.capacity is None else bool(o.capacity)
+    if capacity:
         if problem.capacity is None:
             raise InputError("expected a capacity column on the units to model capacities")
-        if o.objective == "quality-coverage":
-            raise InputError("expected the 'coverage' or 'min-cost' objective with capacities")
         if o.solver == "greedy":
             raise InputError("expected an exact solver (highs, cbc) with capacities: the greedy ignores them")
     if o.time_limit is not None and (not math.isfinite(o.time_limit) or o.time_limit <= 0):
@@ -235,7 +253,7 @@ def validate_options(problem: SelectionProblem, o: SelectionOptions) -> tuple[Mo
         target=o.target,
         floors=floors,
         ratio_units=ratio_units,
-        capacity=o.capacity,
+        capacity=capacity,
     )
     return spec, eligible, must_keep, excluded
 
@@ -266,6 +284,7 @@ def _reduction_key(problem, spec, eligible, must_keep, *, dominate: bool, keep_r
         drop_kept_rows=not (keep_rows or spec.capacity or spec.objective == "quality-coverage"),
         dominate=dominate and not spec.capacity,
         score_matters=spec.objective == "quality-coverage",
+        ratios_matter=spec.capacity,
     )
     key = ("reduction", spec.capacity, eligible.tobytes(), must_keep.tobytes(), protected.tobytes(), tuple(sorted(flags.items())))
     return key, protected, flags
@@ -368,26 +387,50 @@ def _spec_key(spec: ModelSpec) -> tuple:
     return (spec.objective, spec.budget, spec.target, arr(spec.floors), arr(spec.ratio_units), spec.capacity)
 
 
+def granularity(coef: np.ndarray) -> float | None:
+    """The data's granularity ``1 / D``: the smallest ``D`` of
+    :data:`GRANULARITY_DENOMINATORS` such that every coefficient is a whole multiple of
+    ``1 / D`` (need weights of 1.5 give 1/2; two services at weight 1/2 each, 1/4); None
+    when there is none. Every value of a 0/1 selection is then a multiple of it too.
+
+    >>> granularity(np.array([3.0, 1.5, 0.0])), granularity(np.array([1.0, 1 / 3])), granularity(np.array([np.pi]))
+    (0.5, 0.3333333333333333, None)
+    """
+    used = np.unique(np.abs(coef[np.flatnonzero(coef)]))
+    if not len(used):
+        return 1.0
+    for d in GRANULARITY_DENOMINATORS:
+        scaled = used * d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, scaled)):
+            return 1.0 / d
+    return None
+
+
 def _fix(model: LinearModel, name: str, coef: np.ndarray, value: float, maximize: bool) -> LinearModel:
-    """Add ``coef . v >= value - tol`` (or ``<= value + tol``) with the integer-safe tolerance."""
-    used = coef[np.flatnonzero(coef)]
-    integral = bool(np.all(np.abs(used - np.round(used)) < 1e-9))
-    if integral:
-        value, tol = round(value), 0.5
+    """Add ``coef . v >= value - tol`` (or ``<= value + tol``): exact at the data's
+    granularity ``g`` (:func:`granularity`: ``tol = g / 2``, which admits exactly the
+    solutions of value ``value``, the next lattice point being ``g`` away) when only
+    integer columns and 0/1 coverage indicators carry the coefficients; else (the
+    capacity model's assignment, or coefficients on no lattice) a relative
+    :data:`CONTINUOUS_STAGE_TOLERANCE`."""
+    g = None if model.pairs is not None else granularity(coef)
+    if g is not None:
+        value, tol = round(value / g) * g, 0.5 * g
     else:
-        tol = 1e-6 * max(1.0, abs(value))
+        tol = CONTINUOUS_STAGE_TOLERANCE * max(1.0, abs(value))
     if maximize:
         return model.with_row(name, coef, value - tol, math.inf)
     return model.with_row(name, coef, -math.inf, value + tol)
 
 
-def _stage_plan(problem: SelectionProblem, spec: ModelSpec, lexicographic: bool) -> list[tuple[str, bool]]:
+def _stage_plan(problem: SelectionProblem, spec: ModelSpec, lexicographic: bool, spend: str = "needed") -> list[tuple[str, bool]]:
+    """The lexicographic stages, ``(name, maximise)`` in order (see the module docstring)."""
     first = {"coverage": ("coverage", True), "quality-coverage": ("quality", True), "min-cost": ("cost", False)}[spec.objective]
     plan = [first]
     if lexicographic:
         if spec.objective == "coverage":
             if problem.score is not None:
-                plan.append(("score", True))
+                plan.append(("score", True) if spend == "all" else ("quality", True))
             plan.append(("cost", False))
         elif spec.objective == "quality-coverage":
             plan.append(("cost", False))
@@ -413,6 +456,7 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
         excluded=excluded,
         floors=spec.floors,
         ratio_units=spec.ratio_units,
+        capacity=spec.capacity,
     )
     proof = cheap_proofs(problem, spec, eligible, must_keep)
     if proof is not None:
@@ -456,7 +500,7 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
     red = _reduction(problem, spec, eligible, must_keep, dominate=True)
     model, need_obj = _model(problem, red, spec)
     size = {**_size_before(problem, spec), **{f"{k}_after": v for k, v in model.size.items()}, "merged_rows": problem.rows_for(capacity=spec.capacity).n_rows, "model_units": red.n_units}
-    plan = _stage_plan(problem, spec, o.lexicographic)
+    plan = _stage_plan(problem, spec, o.lexicographic, o.spend)
 
     def finish(selected, status, objective, gap, bound, solver, explanation, stages) -> SelectionResult:
         """The result of this solve: everything but the outcome is shared by every exit."""
@@ -572,24 +616,49 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
 
 
 def _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_obj, first, selected, objective, stages, remaining) -> str:
-    """Run stages 2.. in place (``selected``, ``objective`` and ``stages`` are updated)."""
-    if any(name == "score" for name, _ in plan[1:]):
+    """Run stages 2.. in place (``selected``, ``objective`` and ``stages`` are updated).
+
+    The later stages run on the model that can express them: the stage-1 model itself
+    (capacity: its assignment carries the quality too), the model with every unit kept
+    for a "max total score" stage, or the sorted-threshold quality model of the same
+    options for a quality-of-coverage stage. Each stage's optimum is fixed (:func:`_fix`)
+    before the next; an earlier stage's value is never given up."""
+    later = [name for name, _ in plan[1:]]
+    same_model = True
+    if "score" in later:
         red = _reduction(problem, spec, eligible, must_keep, dominate=False, score_stage=True)
         model, need_obj = _model(problem, red, spec)
+        same_model = False
+    elif "quality" in later and not spec.capacity:
+        spec_q = replace(spec, objective="quality-coverage")
+        red = _reduction(problem, spec_q, eligible, must_keep, dominate=True)
+        model, need_obj = _model(problem, red, spec_q)
+        same_model = False
+    n = model.matrix.shape[1]
     exprs = stage_expressions(problem, model, need_obj)
-    exprs["coverage"] = exprs["need"]
-    exprs["quality"] = exprs["need"]
+    coverage = np.zeros(n)
+    coverage[: model.covered.shape[1]] = model.covered.T @ red.rows.need if model.covered.shape[0] else 0.0
+    if model.completion is not None and model.completion[0] == "coverage":
+        coverage = need_obj  # single-unit rows sit on the unit columns
+    exprs["coverage"] = coverage
+    if "quality" not in exprs:
+        exprs["quality"] = need_obj
+    offsets = {"coverage": red.base_need, "quality": red.base_need}
     prev_name, prev_max = plan[0]
-    prev_value = first.objective - (model.offset if prev_name in ("coverage", "quality") else 0.0)
+    prev_value = first.objective
+    prev_values = first.values if same_model else None
     status = "optimal"
     for name, maximize in plan[1:]:
-        model = _fix(model, f"stage[{prev_name}]", exprs[prev_name], prev_value, prev_max)
+        model = _fix(model, f"stage[{prev_name}]", exprs[prev_name], prev_value - offsets.get(prev_name, 0.0), prev_max)
         left = remaining()
         if left is not None and left <= 0:
             stages[name] = {"status": "time_limit", "value": None, "bound": None, "gap": None, "note": "not run: time limit reached"}
             return "time_limit"
-        start = np.isin(model.units, np.flatnonzero(selected)).astype(float)
-        stage_model = model.with_objective(exprs[name], maximize=maximize)
+        if prev_values is not None:
+            start = prev_values
+        else:
+            start = np.isin(model.units, np.flatnonzero(selected)).astype(float)
+        stage_model = model.with_objective(exprs[name], maximize=maximize, offset=offsets.get(name, 0.0))
         out = solve_model(stage_model, solver=o.solver, time_limit=left, gap_rel=o.gap_rel, start=start, presolve=o.presolve)
         stages[name] = _stage_info(out)
         if out.values is None:
@@ -599,7 +668,7 @@ def _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_
         objective[name] = out.objective
         if out.status != "optimal":
             return "time_limit"
-        prev_name, prev_max, prev_value = name, maximize, out.objective
+        prev_name, prev_max, prev_value, prev_values = name, maximize, out.objective, out.values
     return status
 
 

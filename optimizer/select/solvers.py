@@ -35,7 +35,7 @@ import numpy as np
 import pulp
 import scipy.sparse as sp
 
-from optimizer.errors import InputError, OptimizerError
+from optimizer.errors import InputError, SolverError
 from optimizer.select.aggregate import (
     Aggregation,
     aggregate,
@@ -258,10 +258,6 @@ class LpDuals:
     groups: np.ndarray | None = None  # the group of each cover row, when solved through the aggregation
 
 
-class SolverError(OptimizerError):
-    """The solver failed (not a limit, not infeasibility): a bug or a broken install."""
-
-
 @dataclass(frozen=True)
 class SolveOutcome:
     """What one solve returned."""
@@ -317,8 +313,8 @@ def solve_model(
 ) -> SolveOutcome:
     """Solve ``model`` and map the solver status through the policy above.
 
-    ``start`` is a value for the first ``model.n_x`` columns (the units), used as a warm
-    start when the solver accepts one. ``compact(lower_x, upper_x)`` (HiGHS only,
+    ``start`` is a value for the first ``model.n_x`` columns (the units), or a full column
+    vector, used as a warm start when the solver accepts one. ``compact(lower_x, upper_x)`` (HiGHS only,
     optional) rebuilds the model with the units fixed by those bounds taken out (fixed
     at 1: must-keep, their rows constants; at 0: removed) and the reductions applied
     again; it must be exact for the fixed problem (see :func:`_solve_highs`).
@@ -617,7 +613,10 @@ def _solve_highs(model, time_limit, gap_rel, start, presolve, compact=None) -> S
     abs_gap = 1.0 - 1e-6 if integral else 1e-9
     incumbent = None
     if start is not None:
-        v = model.start_vector(np.asarray(start, dtype=float)[: model.n_x])
+        start = np.asarray(start, dtype=float)
+        # a full column vector (a later stage starting from the earlier stage's solution
+        # on the same model), or the units' values completed by the model
+        v = start if len(start) == model.matrix.shape[1] > model.n_x else model.start_vector(start[: model.n_x])
         if _feasible(model, v):
             incumbent = v
     limit = left()

@@ -75,14 +75,14 @@ def test_ratio_standards_with_dominated_units_equal_brute_force(seed, brute, lex
     feasible &= b.subsets[:, inst.units.index.isin(keep)].all(axis=1)
     problem = build_problem(inst.units, inst.demand, inst.coverage)
     res = solve(problem, budget=budget, ratio_standards=ratio, must_keep=keep)
-    best = lexi([(b.need_covered, True), (b.score, True), (b.cost, False)], feasible)
+    best = lexi([(b.need_covered, True), (b.quality, True), (b.cost, False)], feasible)
     if not len(best):
         assert res.status == "infeasible"
         return
     assert res.status == "optimal", res.explanation
     k = best[0]
     np.testing.assert_allclose(res.covered_need, b.need_covered[k], rtol=1e-9)
-    np.testing.assert_allclose(res.objective["score"], b.score[k], rtol=1e-9)
+    np.testing.assert_allclose(res.objective["quality"], b.quality[k], rtol=1e-9)
     np.testing.assert_allclose(res.total_cost, b.cost[k], rtol=1e-9)
     assert bool(res.by_region["ratio_met"].all())
 
@@ -90,14 +90,15 @@ def test_ratio_standards_with_dominated_units_equal_brute_force(seed, brute, lex
 @pytest.mark.parametrize("seed", range(8))
 def test_score_stage_keeps_units_that_reach_only_covered_people(seed, brute, lexi):
     """A must-keep unit covers everything some units reach; those units add no coverage
-    but can still raise the total score with leftover budget (stage 2)."""
+    but can still raise the total score with leftover budget (stage 2 with
+    ``spend="all"``)."""
     inst = dominated_instance(100 + seed)
     b = brute(inst)
     keep = ["u0", "u1", "u2"]
     budget = float(inst.units["cost"].iloc[:3].sum() + 4 + seed)
     feasible = (b.cost <= budget + 1e-9) & b.subsets[:, :3].all(axis=1)
     problem = build_problem(inst.units, inst.demand, inst.coverage)
-    res = solve(problem, budget=budget, must_keep=keep)
+    res = solve(problem, budget=budget, must_keep=keep, spend="all")
     best = lexi([(b.need_covered, True), (b.score, True), (b.cost, False)], feasible)
     assert res.status == "optimal"
     np.testing.assert_allclose(res.objective["score"], b.score[best[0]], rtol=1e-9)

@@ -23,10 +23,14 @@ def _setup(seed, factory, **kw):
     return rng, inst
 
 
+@pytest.mark.parametrize("spend", ["needed", "all"])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_coverage_lexicographic_equals_brute_force(seed, instance_factory, brute, lexi):
-    """Stages: max need coverage, then max total score, then min cost; with floors,
-    must-keeps, a ratio standard, need weights and (for some seeds) two services."""
+def test_coverage_lexicographic_equals_brute_force(seed, spend, instance_factory, brute, lexi):
+    """Stages: max need coverage, then the quality of coverage (the best selected score
+    in reach of each person, need-weighted; ``spend="all"``: the total score of the
+    selected units, the behaviour before the stage redesign), then min cost; with
+    floors, must-keeps, a ratio standard, need weights and (for some seeds) two
+    services."""
     rng, inst = _setup(seed, instance_factory, services=2 if seed % 4 == 3 else 1, need=seed % 3 == 0)
     b = brute(inst)
     budget = float(rng.uniform(0.2, 0.6) * inst.units["cost"].sum())
@@ -44,8 +48,9 @@ def test_coverage_lexicographic_equals_brute_force(seed, instance_factory, brute
         need_units = np.ceil(ratio * pop_by_region / 1e5 - 1e-9).reindex(b.regions).fillna(0).to_numpy()
         feasible &= (b.region_units >= need_units[None, :]).all(axis=1)
     problem = build_problem(inst.units, inst.demand, inst.coverage)
-    res = solve(problem, budget=budget, must_keep=keep, floors=floors, ratio_standards=ratio)
-    best = lexi([(b.need_covered, True), (b.score, True), (b.cost, False)], feasible)
+    res = solve(problem, budget=budget, must_keep=keep, floors=floors, ratio_standards=ratio, spend=spend)
+    second = b.quality if spend == "needed" else b.score
+    best = lexi([(b.need_covered, True), (second, True), (b.cost, False)], feasible)
     if not len(best):
         assert res.status == "infeasible"
         return
@@ -53,7 +58,7 @@ def test_coverage_lexicographic_equals_brute_force(seed, instance_factory, brute
     assert res.gap == 0.0
     k = best[0]
     np.testing.assert_allclose(res.covered_need, b.need_covered[k], rtol=1e-9)
-    np.testing.assert_allclose(res.objective["score"], b.score[k], rtol=1e-9)
+    np.testing.assert_allclose(res.objective["quality" if spend == "needed" else "score"], second[k], rtol=1e-9)
     np.testing.assert_allclose(res.total_cost, b.cost[k], rtol=1e-9)
     chosen = inst.units.index.isin(res.selected)
     assert any((b.subsets[i] == chosen).all() for i in best)
@@ -108,7 +113,7 @@ def test_two_services_with_weights_equal_brute_force(instance_factory, brute, le
     budget = 0.4 * inst.units["cost"].sum()
     problem = build_problem(inst.units, inst.demand, inst.coverage, service_weights=weights)
     res = solve(problem, budget=budget)
-    best = lexi([(b.need_covered, True), (b.score, True), (b.cost, False)], b.cost <= budget + 1e-9)
+    best = lexi([(b.need_covered, True), (b.quality, True), (b.cost, False)], b.cost <= budget + 1e-9)
     np.testing.assert_allclose(res.covered_need, b.need_covered[best[0]], rtol=1e-9)
     assert set(res.by_service.index) == {"s0", "s1"}
     np.testing.assert_allclose(res.by_service["weight"].to_numpy(), [0.25, 0.75])
