@@ -34,7 +34,7 @@ from optimizer.mcdm.explain import contributions
 from optimizer.output import atomic_directory, write_json
 from optimizer.scenario import Scenario
 from optimizer.select import SelectionOptions, SelectionProblem, build_problem, solve_options
-from optimizer.select.result import service_hits
+from optimizer.select.assignment import Assignment, assign, served_shares
 from optimizer.validate_scenario import Inputs, load_inputs, ratio_per_region
 
 
@@ -152,6 +152,9 @@ UNIT_COLUMNS = (
     "strongest_criterion",
     "weakest_criterion",
     "capacity",
+    "load",
+    "utilisation",
+    "served",
     "synthetic",
 )
 
@@ -169,6 +172,10 @@ REGION_COLUMNS = (
     "covered_share_after",
     "access_2sfca_before",
     "access_2sfca_after",
+    "reached_share",
+    "served_share",
+    "volume_needed",
+    "capacity_in_reach",
     "floor",
     "floor_met",
 )
@@ -235,23 +242,24 @@ def _subset(coverage: Coverage, mask: np.ndarray) -> Coverage:
     return Coverage(demand_ids=coverage.demand_ids, unit_ids=coverage.unit_ids[mask], matrix=sub, distance=distance)
 
 
-def _network_state(problem: SelectionProblem, coverage: Coverage, decay: Decay, mask: np.ndarray, demand: pd.DataFrame, units: pd.DataFrame, regions: pd.Index) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Per-region indicators, per-point service-weighted covered share and per-service hits.
+def _network_state(problem: SelectionProblem, coverage: Coverage, decay: Decay, a: Assignment, mask: np.ndarray, demand: pd.DataFrame, units: pd.DataFrame, regions: pd.Index) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Per-region indicators, per-point service-weighted covered share and per-service
+    served shares of the network ``mask`` with its assignment ``a``.
 
     ``covered_share`` is the selection model's definition (service-weighted share of the
-    population with a unit of each service in reach), so "after" agrees with the solver's
-    result; 2SFCA (supply 1 per unit, demand = need) comes from the geography module.
+    population served: with a unit of each service in reach, or with capacities the
+    assigned share), so "after" agrees with the solver's result; 2SFCA (supply 1 per
+    unit, demand = need) comes from the geography module.
     """
-    hits = service_hits(problem, mask)
-    covered = hits > 0
-    share_point = (covered * problem.service_weights[None, :]).sum(axis=1)
+    share = served_shares(problem, a)
+    share_point = (share * problem.service_weights[None, :]).sum(axis=1)
     points = point_access(_subset(coverage, mask), demand["population"].to_numpy(), demand["need"].to_numpy(), demand["region"].to_numpy(dtype=object), decay=decay)
     table = regions_from_points(points, units.loc[mask, "region"].to_numpy(dtype=object), regions=regions)
     pop = demand["population"].to_numpy()
     region = demand["region"]
     covered_pop = pd.Series(share_point * pop, index=demand.index).groupby(region.to_numpy()).sum().reindex(regions, fill_value=0.0)
     table["covered_share"] = np.divide(covered_pop.to_numpy(), table["population"].to_numpy(), out=np.ones(len(regions)), where=table["population"].to_numpy() > 0)
-    return table, share_point, covered
+    return table, share_point, share
 
 
 def _regions_table(before: pd.DataFrame, after: pd.DataFrame, selection, geometry: gpd.GeoDataFrame | None) -> pd.DataFrame:
@@ -273,6 +281,16 @@ def _regions_table(before: pd.DataFrame, after: pd.DataFrame, selection, geometr
     out["access_2sfca_before"] = before["access_2sfca"] * 1e5
     out["access_2sfca_after"] = after["access_2sfca"] * 1e5
     by_region = selection.by_region.reindex(out.index)
+    if len(selection.by_region):
+        out["served_share"] = by_region["served_share"].astype(float)
+        out["reached_share"] = np.divide(by_region["reached"].to_numpy(dtype=float), out["population"].to_numpy(dtype=float), out=np.ones(len(out)), where=out["population"].to_numpy(dtype=float) > 0)
+        out["volume_needed"] = by_region["volume_needed"].astype(float)
+        out["capacity_in_reach"] = by_region["capacity_in_reach"].astype(float)
+    else:
+        out["served_share"] = out["covered_share_after"]
+        out["reached_share"] = np.nan
+        out["volume_needed"] = np.nan
+        out["capacity_in_reach"] = np.nan
     out["floor"] = by_region["floor"].astype(float) if len(selection.by_region) else np.nan
     met = (out["covered_share_after"] >= out["floor"] - 1e-9).astype(object)
     out["floor_met"] = met.where(out["floor"].notna(), None)
@@ -316,6 +334,10 @@ def _units_table(inputs: Inputs, scored: pd.DataFrame, selection, problem: Selec
     for col in ("capacity", "synthetic"):
         if col in units.columns:
             out[col] = units[col].to_numpy()
+    out["load"] = sel["load"].to_numpy()
+    if "capacity" in units.columns:
+        out["utilisation"] = sel["utilisation"].to_numpy()
+    out["served"] = sel["served"].to_numpy()
     return out
 
 
@@ -363,6 +385,8 @@ def prepare_selection(scenario: Scenario, inputs: Inputs) -> PreparedSelection:
         inputs.demand,
         coverage,
         service_weights=sel.service_weights or None,
+        use_rates=scenario.demand.use_rates or None,
+        group_use_rates=scenario.demand.group_use_rates or None,
         score_col="quality",
         units_file=str(scenario.units.file),
         demand_file=str(scenario.demand.file),
@@ -377,8 +401,10 @@ def prepare_selection(scenario: Scenario, inputs: Inputs) -> PreparedSelection:
         floors=sel.floors,
         ratio_standards=ratio_per_region(sel.ratio_standards, inputs.demand, units),
         capacity=sel.capacity,
+        spend=sel.spend,
         solver=sel.solver,
         time_limit=sel.time_limit,
+        gap_rel=sel.gap,
     )
     return PreparedSelection(units=units, scored=scored, coverage=coverage, problem=problem, options=options)
 
@@ -423,8 +449,9 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs
     regions = _region_index(inputs, demand, units)
     reach_max = scenario.travel.max_distance if scenario.travel is not None else build_reach(scenario).maximum
     decay = Decay.default(reach_max)
-    before, share_before, hits_before = _network_state(problem, coverage, decay, contracted, demand, units, regions)
-    after, share_after, hits_after = _network_state(problem, coverage, decay, selected, demand, units, regions)
+    assignment_before = assign(problem, contracted, capacity=selection.capacity)
+    before, share_before, hits_before = _network_state(problem, coverage, decay, assignment_before, contracted, demand, units, regions)
+    after, share_after, hits_after = _network_state(problem, coverage, decay, selection.assignment, selected, demand, units, regions)
     region_table = _regions_table(before, after, selection, inputs.regions)
     unit_table = _units_table(inputs, scored, selection, problem)
     demand_table = demand[["lon", "lat", "population", "need", "region", "kind"]].copy()
@@ -522,6 +549,15 @@ def _figures(scenario: Scenario, selection, units: pd.DataFrame, demand: pd.Data
         "n_regions": len(regions),
         "services": list(map(str, problem.services)),
         "floors_met": None if regions["floor"].isna().all() else int(regions["floor_met"].eq(True).sum()),
+        "capacity": selection.capacity,
+        "reached_population_after": selection.reached_population,
+        "capacity_shortfall": selection.capacity_shortfall,
+        "budget_unspent": selection.spending.get("unspent"),
+        "coverage_saturated": selection.spending.get("saturated"),
+        "spending_note": selection.spending.get("note"),
+        "volume_needed": float(problem.volume.sum()),
+        "volume_served": float(selection.by_service["volume_served"].sum()),
+        "capacity_selected": float(selection.by_service["capacity"].sum()) if selection.capacity else None,
     }
 
 
@@ -560,6 +596,11 @@ def summary(run: RunResult) -> dict:
         "budget": sel.budget,
         "total_cost": sel.total_cost,
         "covered_population": sel.covered_population,
+        "capacity": sel.capacity,
+        "reached_population": sel.reached_population,
+        "capacity_shortfall": sel.capacity_shortfall,
+        "spending": sel.spending,
+        "stages": sel.stages,
         "covered_need": sel.covered_need,
         "total_population": sel.total_population,
         "coverage_share": sel.coverage_share,

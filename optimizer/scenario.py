@@ -83,6 +83,16 @@ class DemandInput(PointsInput):
         default_factory=dict,
         description="Population-group column -> weight w: need = population + sum (w - 1) * group.",
     )
+    use_rates: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        default_factory=dict,
+        description="Service -> expected use per person per planning period (e.g. lab tests per person per year), "
+        "in the unit of the units' capacity; default 1 (capacity counts people).",
+    )
+    group_use_rates: dict[str, dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]] = Field(
+        default_factory=dict,
+        description="Population-group column -> {service -> use per person of the group}; "
+        "volume = rate * population + sum (group rate - rate) * group.",
+    )
 
 
 class RegionsInput(Section):
@@ -182,7 +192,17 @@ class Selection(Section):
     service_weights: dict[str, Annotated[float, Field(ge=0)]] = Field(
         default_factory=dict, description="Weight of each service's coverage in the objective (default 1)."
     )
-    capacity: bool = Field(False, description="Limit what each unit serves to its capacity column.")
+    capacity: bool | None = Field(
+        None,
+        description="Limit what each unit serves to its capacity (a volume per period) with an assignment of demand "
+        "to units; default: on whenever the units file has a capacity column.",
+    )
+    spend: Literal["needed", "all"] = Field(
+        "needed",
+        description="needed: after coverage, the quality of coverage, then the least cost (budget that buys nothing "
+        "is left unspent); all: after coverage, the largest total score, spending the budget.",
+    )
+    gap: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="Relative optimality gap accepted (0: proven optimal).")
     solver: str = Field("highs", description="highs | cbc | greedy | any pulp solver name.")
     time_limit: PositiveFloat | None = Field(None, description="Solver time limit in seconds.")
 

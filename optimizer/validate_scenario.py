@@ -384,6 +384,7 @@ def _files_and_columns_ok(scenario: Scenario, col: _Collector) -> dict[str, bool
         if name == "demand":  # the units' other columns are checked one by one when loading
             named["demand.population"] = sec.population
             named.update({f"demand.need_weights.{g}": g for g in sec.need_weights})
+            named.update({f"demand.group_use_rates.{g}": g for g in sec.group_use_rates})
         elif name == "travel":
             named.update({"travel.demand_id": sec.demand_id, "travel.unit_id": sec.unit_id, "travel.distance": sec.distance})
         missing = {k: c for k, c in named.items() if c not in header}
@@ -517,6 +518,16 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
             col.add("selection.service_weights", f"expected services among {sorted(services)}", found=unknown)
         if sel.capacity and "capacity" not in units.columns:
             col.add("selection.capacity", f"expected a capacity column {u.capacity!r} in the units file", file=u.file)
+        d_sec = scenario.demand
+        unknown = [s for s in d_sec.use_rates if s not in services] if units_complete else []
+        if unknown:
+            col.add("demand.use_rates", f"expected services among {sorted(services)}", found=unknown)
+        for group, rates in d_sec.group_use_rates.items():
+            unknown = [s for s in rates if s not in services] if units_complete else []
+            if unknown:
+                col.add(f"demand.group_use_rates.{group}", f"expected services among {sorted(services)}", found=unknown)
+        if (d_sec.use_rates or d_sec.group_use_rates) and sel.capacity is not False and "capacity" not in units.columns:
+            col.add("demand.use_rates", f"expected a capacity column {u.capacity!r} in the units file: use rates only matter with capacities", file=u.file)
     if units is not None and units_complete and check_reach:
         services = set(units["service"])
         unknown = [s for s in scenario.reach.km if s not in services]

@@ -21,8 +21,9 @@ What is real and what is synthetic:
   in its largest settlement), 0.5-2 km from the settlement point, with seeded criteria
   values for the ten dimensions of the contracting model (0-100, higher is better; the
   physical and personnel dimensions are given as theme indicators that the scenario
-  aggregates through the catalog), a capacity, a yearly cost (million rials, growing with
-  capacity) and a current-contract flag (about a quarter, more likely for better units).
+  aggregates through the catalog), a capacity (a yearly volume: lab tests or imaging
+  exams, see :data:`SERVICES`), a yearly cost (million rials, growing with capacity) and a
+  current-contract flag (about a quarter, more likely for better units).
 """
 
 from __future__ import annotations
@@ -58,10 +59,16 @@ INDICATORS = {
     "training_courses": "theme:18",
 }
 
-#: Services, people per candidate unit, yearly cost scale (million rials) and capacity.
+#: Services, people per candidate unit, yearly cost scale (million rials), the typical
+#: number of people a unit is sized for (``capacity``, which scales the cost) and the
+#: yearly volume per such person (``volume_per_person``): a unit's capacity column is its
+#: yearly volume, tests for a lab (90,000 a year for a typical one, about 360 a working
+#: day), examinations for an imaging centre (24,000 a year, about 95 a day). The shipped
+#: scenarios state the matching use rates (``[demand] use_rates``: 2 lab tests and 0.3
+#: imaging exams per person a year, 5 and 0.8 for people over 60).
 SERVICES = {
-    "lab": {"prefix": "SYN-LAB", "people_per_unit": 40_000, "cost": 900.0, "capacity": 30_000},
-    "imaging": {"prefix": "SYN-IMG", "people_per_unit": 120_000, "cost": 2_600.0, "capacity": 12_000},
+    "lab": {"prefix": "SYN-LAB", "people_per_unit": 40_000, "cost": 900.0, "capacity": 30_000, "volume_per_person": 3},
+    "imaging": {"prefix": "SYN-IMG", "people_per_unit": 120_000, "cost": 2_600.0, "capacity": 12_000, "volume_per_person": 2},
 }
 
 URBAN_THRESHOLD = 10_000
@@ -164,7 +171,7 @@ def units_table(demand: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
                 "settlement": demand["demand_id"].to_numpy()[host],
                 "region": demand["region"].to_numpy()[host],
                 "cost": np.round(np.maximum(cost, 50.0), 1),
-                "capacity": capacity.astype(int),
+                "capacity": (capacity * spec["volume_per_person"]).astype(int),
                 "contracted": contracted,
                 "synthetic": True,
             }

@@ -209,3 +209,12 @@ def _pairs_frame(problem, rows, units, service, people, volume) -> pd.DataFrame:
         }
     )
     return frame.sort_values(["unit_id", "demand_id", "service"], kind="stable").reset_index(drop=True)
+
+
+def served_shares(problem: SelectionProblem, a: Assignment) -> np.ndarray:
+    """Served share of each demand point's people per service, (n, K) in [0, 1]
+    (1 / 0 for reached / not reached without capacities)."""
+    if not a.capacity:
+        return a.reached.astype(float)
+    pop = problem.population[:, None]
+    return np.divide(a.served_people, pop, out=a.reached.astype(float), where=pop > 0)

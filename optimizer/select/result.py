@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from optimizer.select.assignment import Assignment, assign
+from optimizer.select.assignment import Assignment, assign, served_shares
 from optimizer.select.problem import SelectionProblem
 from optimizer.select.sums import column_sums, row_sums
 
@@ -199,9 +199,7 @@ def assemble(
     hits = service_hits(problem, selected)
     w = problem.service_weights
     pop = problem.population
-    share = np.divide(a.served_people, pop[:, None], out=np.zeros_like(a.served_people), where=pop[:, None] > 0)
-    if not capacity:
-        share = (hits > 0).astype(float)
+    share = served_shares(problem, a)
     covered_pop_point = (share * w[None, :]).sum(axis=1) * pop
     covered_need = float(((share * w[None, :]).sum(axis=1) * problem.need).sum())
     reached_pop_point = ((hits > 0) * w[None, :]).sum(axis=1) * pop

@@ -3,20 +3,29 @@
 Objective modes and their stages (each solved exactly; a stage's optimum is fixed as a
 constraint of the next one):
 
-* ``coverage``: max need-weighted covered population; then max total score of the
-  selected units (only when units have scores); then min cost;
+* ``coverage``: max need-weighted covered (with capacities: served) population; then,
+  when units have scores, the quality of coverage (need covered times the score of the
+  best selected unit in reach; with capacities, of the unit serving it); then min cost.
+  So budget that buys neither coverage nor quality is left unspent. With
+  ``spend="all"`` the second stage is instead the max total score of the selected units
+  (the behaviour before the redesign: leftover budget buys units that may add nobody);
 * ``quality-coverage``: max sum of need x best selected score in reach; then min cost;
 * ``min-cost``: min cost subject to the target share and/or floors; then max coverage.
 
-Fixing a stage value ``z*``: when every coefficient of the stage objective is an
-integer (integer populations, integer costs), the next stages get
-``f(v) >= z* - 0.5`` (``<= z* + 0.5`` for a minimum), which admits exactly the
-solutions of value ``z*``; otherwise a relative tolerance of ``1e-6 * max(1, |z*|)``.
+Fixing a stage value ``z*`` (:func:`_fix`): when the stage's coefficients lie on a
+lattice of step ``g`` (whole numbers: ``g = 1``; need weights of 1.5: ``g = 1/2``;
+:func:`granularity`) and only integer columns or 0/1 coverage indicators carry them,
+the next stages get ``f(v) >= z* - g/2`` (``<= z* + g/2`` for a minimum), which admits
+exactly the solutions of value ``z*``; otherwise (the capacity model's continuous
+assignment) a relative tolerance of :data:`CONTINUOUS_STAGE_TOLERANCE`.
 
-A time limit covers the whole call (reductions, model build, every stage). When it
-stops stage 1 the best solution found is returned with status ``time_limit`` and its
-proven gap; when it stops a later stage, the stage-1 optimum holds but the tie-breaks
-may not be final, and the status is also ``time_limit``.
+A time limit covers the whole call (reductions, model build, every stage); each later
+stage gets what the earlier ones left. When it stops stage 1 the best solution found is
+returned with status ``time_limit`` and its proven gap; when it stops a later stage, the
+earlier stages' optima hold (the later stage starts from the earlier solution and every
+solution it can return keeps their fixed values), the status is ``time_limit``, and the
+top-level ``gap`` and ``bound`` stay the first stage's: each stage's own status, value,
+bound and gap are in ``stages``.
 """
 
 from __future__ import annotations
@@ -603,11 +612,14 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
     objective = {plan[0][0]: out.objective}
     if out.status == "optimal" and len(plan) > 1:
         status = _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_obj, out, selected, objective, stages, remaining)
+    # the top-level gap and bound are the first stage's (what the README defines); a later
+    # stage cut short by the time limit makes the status time_limit, and its own status,
+    # value, bound and gap are in ``stages``
     return finish(
         selected=selected,
         status=status,
         objective=objective,
-        gap=gap if status == out.status else _worst_gap(stages),
+        gap=gap,
         bound=bound,
         solver=out.solver,
         explanation=explanation,
@@ -674,13 +686,6 @@ def _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_
 
 def _stage_info(out) -> dict:
     return {"status": out.status, "value": out.objective, "bound": out.bound, "gap": out.gap, "seconds": out.seconds, "solver_status": out.raw_status}
-
-
-def _worst_gap(stages: dict) -> float | None:
-    gaps = [s.get("gap") for s in stages.values()]
-    if any(g is None for g in gaps):
-        return None
-    return max(gaps) if gaps else None
 
 
 def _stage_value(problem: SelectionProblem, stage: str, selected: np.ndarray, spec: ModelSpec) -> float:

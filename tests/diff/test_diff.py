@@ -17,6 +17,8 @@ import pytest
 from optimizer.diff import diff_runs
 from optimizer.errors import InputError
 
+REACH_DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_reach.toml"  # the demo, capacities off
+
 
 def write_run(folder: Path, selection: pd.DataFrame, regions: pd.DataFrame, figures: dict) -> Path:
     folder.mkdir(parents=True)
@@ -119,12 +121,11 @@ def test_diff_of_two_demo_runs(cli, tmp_path):
     """End to end: the demo at its budget against a variant with a 1/3 budget cut
     (``extends`` the demo). Coverage can only fall, units only leave on balance, and
     the key-figure deltas are the differences of the two summaries."""
-    from optimizer.paths import demo_scenario
 
     variant = tmp_path / "cut.toml"
-    variant.write_text(f'extends = "{demo_scenario().as_posix()}"\nname = "demo-cut"\n[selection]\nbudget = 40000\n')
+    variant.write_text(f'extends = "{REACH_DEMO.as_posix()}"\nname = "demo-cut"\n[selection]\nbudget = 40000\n')
     a, b = tmp_path / "full", tmp_path / "cut"
-    assert cli("run", demo_scenario(), "--out", a, "--quiet").code == 0
+    assert cli("run", REACH_DEMO, "--out", a, "--quiet").code == 0
     res = cli("run", variant, "--out", b, "--quiet")
     assert res.code == 0, res.stderr
     d = diff_runs(a, b)

@@ -14,6 +14,8 @@ import pytest
 
 from optimizer.report import write_report
 
+REACH_DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_reach.toml"  # the demo, capacities off
+
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
     "--headless",
@@ -91,11 +93,10 @@ def test_report_renders_in_chromium(tmp_path, run):
 
 def test_demo_report_renders_in_chromium(tmp_path):
     """The shipped demo's real report: every county polygon and every unit drawn."""
-    from optimizer.paths import demo_scenario
     from optimizer.pipeline import run_scenario
     from optimizer.scenario import load_scenario
 
-    run = run_scenario(load_scenario(demo_scenario()))
+    run = run_scenario(load_scenario(REACH_DEMO))
     errors, requests, checks = open_report(write_report(tmp_path, run))
     assert errors == [] and requests == []
     assert checks["region_paths"] == len(run.region_geometry)

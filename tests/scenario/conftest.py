@@ -13,6 +13,10 @@ from optimizer.paths import demo_scenario
 
 DEMO = demo_scenario()
 DEMO_DATA = DEMO.parent / "data"
+#: The shipped demo and its equity variant with capacities off (``tests/data``): what the
+#: run-folder tests run (the capacitated demo has tests of its own).
+REACH_DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_reach.toml"
+REACH_EQUITY = Path(__file__).resolve().parents[1] / "data" / "equity_reach.toml"
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ def run_cli(*args: object) -> int:
 def demo_run(tmp_path_factory) -> DemoRun:
     """``optimizer run scenarios/demo --out DIR --quiet`` once for every test that reads it."""
     folder = tmp_path_factory.mktemp("demo") / "run"
-    code = run_cli("run", DEMO, "--out", folder, "--quiet")
+    code = run_cli("run", REACH_DEMO, "--out", folder, "--quiet")
     assert code == 0
     return DemoRun(
         folder=folder,
@@ -61,5 +65,5 @@ def fast_demo(tmp_path) -> Path:
     """The demo without report and GeoPackage (for tests of the run folder mechanics)."""
     return write_scenario(
         tmp_path / "fast",
-        f'extends = "{DEMO.as_posix()}"\nname = "fast"\n[outputs]\nreport = false\ngpkg = false\n',
+        f'extends = "{REACH_DEMO.as_posix()}"\nname = "fast"\n[outputs]\nreport = false\ngpkg = false\n',
     )

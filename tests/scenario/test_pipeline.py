@@ -175,7 +175,7 @@ def test_progress_is_shown_unless_quiet(cli, tmp_path, fast_demo):
 
 
 def test_ratio_standard_for_an_unknown_service_is_reported(cli, tmp_path):
-    from .conftest import DEMO
+    from .conftest import REACH_DEMO as DEMO
 
     path = write_scenario(
         tmp_path, f'extends = "{DEMO.as_posix()}"\nname = "r"\n[selection]\nratio_standards = {{ urban = {{ dental = 1.0 }} }}\n'

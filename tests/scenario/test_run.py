@@ -17,7 +17,7 @@ import pytest
 
 from optimizer.scenario import load_scenario
 
-from .conftest import DEMO, DEMO_DATA, run_cli, write_scenario
+from .conftest import DEMO, DEMO_DATA, REACH_DEMO, REACH_EQUITY, run_cli, write_scenario
 
 # What issue 5 asks of each file (every unit: score, rank, eligible, selected, cost, region,
 # marginal coverage, why; every region before and after: population, units, units per
@@ -167,7 +167,7 @@ def test_gpkg_holds_units_regions_and_demand_layers(demo_run):
 
 def test_second_run_to_same_folder_fails_and_keeps_the_first(demo_run, capsys):
     before = (demo_run.folder / "summary.json").read_bytes()
-    code = run_cli("run", DEMO, "--out", demo_run.folder, "--quiet")
+    code = run_cli("run", REACH_DEMO, "--out", demo_run.folder, "--quiet")
     assert code == 2
     assert "already exists" in capsys.readouterr().err
     assert (demo_run.folder / "summary.json").read_bytes() == before
@@ -206,7 +206,7 @@ def test_equity_variant_extends_the_demo_and_meets_its_floors(tmp_path):
     """The shipped variant ``equity.toml`` keeps current contracts and sets a 50 % floor."""
     from optimizer.pipeline import run_scenario
 
-    scenario = load_scenario(DEMO.parent / "equity.toml")
+    scenario = load_scenario(REACH_EQUITY)
     assert scenario.units.file == (DEMO_DATA / "units.csv").resolve()  # from the base
     assert scenario.selection.min_score == 0.25  # overridden
     assert scenario.selection.objective == "coverage"  # kept from the base
@@ -222,7 +222,7 @@ def test_equity_variant_extends_the_demo_and_meets_its_floors(tmp_path):
 def test_infeasible_scenario_exits_2_and_writes_nothing(cli, tmp_path):
     path = write_scenario(
         tmp_path,
-        f'extends = "{DEMO.as_posix()}"\nname = "impossible"\n[selection]\nbudget = 1000\nfloors = 1.0\n',
+        f'extends = "{REACH_DEMO.as_posix()}"\nname = "impossible"\n[selection]\nbudget = 1000\nfloors = 1.0\n',
     )
     out = tmp_path / "out" / "run"
     res = cli("run", path, "--out", out, "--quiet")
@@ -271,7 +271,7 @@ def test_force_with_a_failing_run_keeps_the_old_folder(cli, tmp_path):
     folder = tmp_path / "run"
     folder.mkdir()
     (folder / "old.txt").write_text("from an earlier run")
-    path = write_scenario(tmp_path / "s", f'extends = "{DEMO.as_posix()}"\nname = "x"\n[selection]\nbudget = 1000\nfloors = 1.0\n')
+    path = write_scenario(tmp_path / "s", f'extends = "{REACH_DEMO.as_posix()}"\nname = "x"\n[selection]\nbudget = 1000\nfloors = 1.0\n')
     res = cli("run", path, "--out", folder, "--quiet", "--force")
     assert res.code == 2
     assert (folder / "old.txt").read_text() == "from an earlier run"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from optimizer.paths import demo_scenario
 from optimizer.sweep import prepare
+
+REACH_DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_reach.toml"  # the demo, capacities off
 
 
 @pytest.fixture(scope="session")
 def demo_inputs():
-    return prepare(demo_scenario())
+    return prepare(REACH_DEMO)

@@ -3,15 +3,17 @@ and their contents, and the user errors that exit with status 2."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from optimizer.paths import demo_scenario
+REACH_DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_reach.toml"  # the demo, capacities off
 
 
 def test_sweep_writes_frontier_entering_targets_and_report(cli, tmp_path):
     out = tmp_path / "sweep"
-    res = cli("sweep", demo_scenario(), "--budgets", "20k:60k:3", "--targets", "0.8", "--out", out, "--json", "--quiet")
+    res = cli("sweep", REACH_DEMO, "--budgets", "20k:60k:3", "--targets", "0.8", "--out", out, "--json", "--quiet")
     assert res.code == 0, res.stderr
     doc = res.json()
     assert doc["folder"] == str(out)
@@ -36,23 +38,23 @@ def test_sweep_writes_frontier_entering_targets_and_report(cli, tmp_path):
 
 def test_sweep_readable_output_and_no_overwrite(cli, tmp_path):
     out = tmp_path / "sweep"
-    res = cli("sweep", demo_scenario(), "--budgets", "30000,60000", "--out", out, "--quiet")
+    res = cli("sweep", REACH_DEMO, "--budgets", "30000,60000", "--out", out, "--quiet")
     assert res.code == 0, res.stderr
     assert "Budget sweep of demo" in res.stdout
-    again = cli("sweep", demo_scenario(), "--budgets", "30000,60000", "--out", out, "--quiet")
+    again = cli("sweep", REACH_DEMO, "--budgets", "30000,60000", "--out", out, "--quiet")
     assert again.code == 2 and "already exists" in again.stderr
-    forced = cli("sweep", demo_scenario(), "--budgets", "30000", "--out", out, "--quiet", "--force", "--json")
+    forced = cli("sweep", REACH_DEMO, "--budgets", "30000", "--out", out, "--quiet", "--force", "--json")
     assert forced.code == 0 and len(forced.json()["frontier"]) == 1
 
 
 def test_sweep_user_errors_exit_2_and_leave_nothing(cli, tmp_path):
     out = tmp_path / "bad"
     for spec in ("abc", "5:1:3", "1:2", "1:2:1", "-3,4"):
-        res = cli("sweep", demo_scenario(), "--budgets", spec, "--out", out, "--quiet")
+        res = cli("sweep", REACH_DEMO, "--budgets", spec, "--out", out, "--quiet")
         assert res.code == 2 and "--budgets" in res.stderr, (spec, res.stderr)
-    res = cli("sweep", demo_scenario(), "--budgets", "1k:2k:2", "--targets", "1.5", "--out", out)
+    res = cli("sweep", REACH_DEMO, "--budgets", "1k:2k:2", "--targets", "1.5", "--out", out)
     assert res.code == 2 and "--targets" in res.stderr
-    res = cli("sweep", demo_scenario(), "--budgets", "1k:2k:2", "--workers", "2", "--dask", "tcp://127.0.0.1:1", "--out", out)
+    res = cli("sweep", REACH_DEMO, "--budgets", "1k:2k:2", "--workers", "2", "--dask", "tcp://127.0.0.1:1", "--out", out)
     assert res.code == 2 and "not both" in res.stderr
     res = cli("sweep", tmp_path / "missing.toml", "--budgets", "1k:2k:2", "--out", out)
     assert res.code == 2 and "does not exist" in res.stderr

@@ -15,6 +15,7 @@ min-cost target in ``optimizer/sweep.py``):
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,8 @@ import pytest
 
 from optimizer.errors import InputError
 from optimizer.sweep import parse_budgets, parse_targets, sweep
+
+REACH_DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_reach.toml"  # the demo, capacities off
 
 BUDGETS = [10_000, 25_000, 40_000, 55_000, 70_000]
 TARGETS = (0.8,)
@@ -76,11 +79,10 @@ def test_target_budget_is_the_smallest(result, demo_inputs):
 
 
 def test_point_at_scenario_budget_is_the_run_selection(demo_inputs):
-    from optimizer.paths import demo_scenario
     from optimizer.pipeline import run_scenario
     from optimizer.scenario import load_scenario
 
-    scenario = load_scenario(demo_scenario())
+    scenario = load_scenario(REACH_DEMO)
     run = run_scenario(scenario)
     point = demo_inputs.solve_budget(scenario.selection.budget)
     assert point.selected == tuple(sorted(run.selection.selected))
