@@ -246,6 +246,12 @@ def assemble(
     )
 
 
+def quality_of_coverage(problem: SelectionProblem, selected: np.ndarray, *, capacity: bool) -> float:
+    """The quality of coverage of a selection mask (see :func:`_quality`)."""
+    selected = np.asarray(selected, dtype=bool)
+    return _quality(problem, assign(problem, selected, capacity=capacity), selected)
+
+
 def _quality(problem: SelectionProblem, a: Assignment, selected: np.ndarray) -> float:
     """Quality of coverage: need served, weighted by the score of the unit serving it
     (without capacities the best selected unit in reach, with them the assigned one)."""

@@ -328,6 +328,17 @@ def solve_model(
     return SolveOutcome(**{**out.__dict__, "seconds": time.perf_counter() - t0})
 
 
+def find_feasible(model: LinearModel, time_limit: float | None = None) -> SolveOutcome:
+    """A feasible point of ``model``, by HiGHS's MIP with presolve, stopped at the first
+    one found (its objective only guides the search: measured on the capacitated demo,
+    a zero objective did not prove infeasibility in 55 s, the coverage objective in 14 s):
+    status ``infeasible`` proves that none exists; any other status with values returns
+    one; ``time_limit`` / ``no_solution`` without values, that the limit came first."""
+    t0 = time.perf_counter()
+    out = _run_highs(model, time_limit, 0.0, None, True, mip_options={"mip_max_improving_sols": 1})[0]
+    return replace(out, seconds=time.perf_counter() - t0)
+
+
 def lp_bound(model: LinearModel, time_limit: float | None = None, incumbent_x: np.ndarray | None = None) -> float | None:
     """Objective of the LP relaxation (a valid bound). For plain budgeted coverage from
     :data:`AGGREGATE_LP_MIN_NONZEROS` (see :func:`_solve_highs`), the LP rounds of the aggregated
