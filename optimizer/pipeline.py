@@ -635,7 +635,8 @@ def _regions_gdf(run: RunResult) -> gpd.GeoDataFrame | None:
 def write_run(run: RunResult, out_dir: str | Path, *, force: bool = False) -> Path:
     """Write the run folder atomically; return its path.
 
-    Files: ``summary.json`` (always), ``selection.csv``, ``regions.csv``,
+    Files: ``summary.json`` (always), ``selection.csv`` with ``assignment.csv`` (demand
+    point, unit, service, people and volume of every positive assignment), ``regions.csv``,
     ``selection.gpkg`` (layers ``units``, ``regions`` when polygons exist, ``demand``)
     and ``report.html`` as the scenario's ``[outputs]`` say. The folder appears only
     when every file is written; an existing folder is an error unless ``force``.
@@ -648,6 +649,9 @@ def write_run(run: RunResult, out_dir: str | Path, *, force: bool = False) -> Pa
             cols = [c for c in UNIT_COLUMNS if c in run.units.columns]
             cols += [c for c in run.units.columns if c not in cols]
             run.units[cols].to_csv(tmp / "selection.csv", index_label="unit_id")
+        if outputs.selection_csv and run.selection.assignment is not None:
+            # who is served by which contracted unit: every served figure follows from it
+            run.selection.assignment.pairs.to_csv(tmp / "assignment.csv", index=False)
         if outputs.regions_csv:
             run.regions.to_csv(tmp / "regions.csv", index_label="region")
         if outputs.gpkg:

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from optimizer.errors import InfeasibleError, InputError
 from optimizer.geo.coverage import check_reach_options, coverage_from_table, coverage_within
-from optimizer.geo.io import load_demand, load_units, parse_need_weights, region_column
+from optimizer.geo.io import load_demand, load_units, parse_need_weights, parse_pairs, region_column
 from optimizer.output import atomic_directory, emit_json, write_json
 from optimizer.select import SelectionResult, build_problem, solve
 from optimizer.validation import boolean_column, require_columns
@@ -52,7 +52,11 @@ def select(
     cost_col: Annotated[str, typer.Option("--cost-col", help="Units cost column (default: cost).")] = "cost",
     population_col: Annotated[str, typer.Option("--population-col", help="Demand population column (default: population).")] = "population",
     service_col: Annotated[str, typer.Option("--service-col", help="Units service column (default: 'service' when present).")] = "service",
-    capacity_col: Annotated[str | None, typer.Option("--capacity-col", help="Units capacity column (people served); enables capacities (default: none).")] = None,
+    capacity_col: Annotated[str | None, typer.Option("--capacity-col", help="Units capacity column: the volume a unit serves per period (tests, visits), in the unit of --use-rate (default: 'capacity' when present; capacities are then modelled).")] = None,
+    no_capacity: Annotated[bool, typer.Option("--no-capacity", help="Ignore unit capacities: everyone in reach of a contracted unit counts as covered (default: capacities modelled when the units carry them).")] = False,
+    use_rate: Annotated[str | None, typer.Option("--use-rate", help="Volume per person per period for each service, SERVICE=RATE,... e.g. lab=2,imaging=0.3 (one service: all=RATE; default 1: capacity counts people).")] = None,
+    group_use_rate: Annotated[str | None, typer.Option("--group-use-rate", help="Use rate of the people of a demand population-group column, GROUP:SERVICE=RATE,... e.g. pop_over_60:lab=5 (default: the service's rate).")] = None,
+    spend: Annotated[str, typer.Option("--spend", help="needed: after coverage, the quality of coverage, then the least cost, leaving budget that buys nothing unspent; all: after coverage, the largest total score, spending the budget (default: needed).")] = "needed",
     need: Annotated[str | None, typer.Option("--need", help="Need weights of population-group columns, e.g. pop_over_60=2 (default: none).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write selection.csv, regions.csv, services.csv and result.json into this new folder.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder (default: no).")] = False,
@@ -72,6 +76,11 @@ def select(
     u_frame = unit_set.frame.copy()
     require_columns(u_frame, [cost_col], file=unit_set.source)
     d_frame = pd.DataFrame({"population": demand_set.population, "need": demand_set.need}, index=demand_set.ids)
+    group_rates = parse_group_use_rates(group_use_rate)
+    for group in group_rates:
+        if group not in demand_set.frame.columns:
+            raise InputError(f"expected the population-group column {group!r} on the demand (named in --group-use-rate)", file=demand_set.source, column=group, option="--group-use-rate")
+        d_frame[group] = demand_set.frame[group].to_numpy()
     col = region_col if region_col is not None else ("region" if "region" in demand_set.frame.columns else None)
     if col is not None:
         if col not in demand_set.frame.columns:
@@ -86,6 +95,12 @@ def select(
         require_columns(u_frame, [score_col], file=unit_set.source)
     if capacity_col is not None:
         require_columns(u_frame, [capacity_col], file=unit_set.source)
+    elif "capacity" in u_frame.columns and not no_capacity:
+        capacity_col = "capacity"
+    if no_capacity:
+        capacity_col = None
+    if (use_rate or group_use_rate) and capacity_col is None:
+        raise InputError("expected unit capacities with --use-rate / --group-use-rate (a capacity column, without --no-capacity)", file=unit_set.source, option="--use-rate")
     problem = build_problem(
         u_frame,
         d_frame,
@@ -95,6 +110,8 @@ def select(
         service_col=service_col,
         region_col="region",
         capacity_col=capacity_col,
+        use_rates=parse_pairs(use_rate, option="--use-rate", expected="SERVICE=RATE") or None,
+        group_use_rates=group_rates or None,
         units_file=str(unit_set.source or units),
         demand_file=str(demand_set.source or demand),
     )
@@ -111,6 +128,7 @@ def select(
         floors=floor,
         ratio_standards=ratio,
         capacity=capacity_col is not None,
+        spend=spend,
         solver=solver,
         time_limit=time_limit,
         gap_rel=gap,
@@ -120,14 +138,31 @@ def select(
             result.units.reset_index().to_csv(tmp / "selection.csv", index=False)
             result.by_region.reset_index().to_csv(tmp / "regions.csv", index=False)
             result.by_service.reset_index().to_csv(tmp / "services.csv", index=False)
+            if result.assignment is not None:
+                result.assignment.pairs.to_csv(tmp / "assignment.csv", index=False)
             write_json(tmp / "result.json", result.to_dict())
-        err_console.print(f"wrote {out}/selection.csv, regions.csv, services.csv, result.json")
+        err_console.print(f"wrote {out}/selection.csv, regions.csv, services.csv, assignment.csv, result.json")
     if json_out:
         emit_json(result.to_dict())
     else:
         _print(result)
     if result.status == "infeasible":
         raise InfeasibleError(result.explanation.get("relax", "no selection meets every constraint"), result.explanation)
+
+
+def parse_group_use_rates(text: str | None) -> dict[str, dict[str, float]]:
+    """Parse ``GROUP:SERVICE=RATE,...`` (the ``--group-use-rate`` option).
+
+    >>> parse_group_use_rates("pop_over_60:lab=5, pop_over_60:imaging=0.8")
+    {'pop_over_60': {'lab': 5.0, 'imaging': 0.8}}
+    """
+    out: dict[str, dict[str, float]] = {}
+    for key, rate in parse_pairs(text, option="--group-use-rate", expected="GROUP:SERVICE=RATE").items():
+        group, sep, service = (t.strip() for t in key.partition(":"))
+        if not sep or not group or not service:
+            raise InputError("expected GROUP:SERVICE=RATE pairs separated by commas", option="--group-use-rate", found=key)
+        out.setdefault(group, {})[service] = rate
+    return out
 
 
 def _flag_ids(frame: pd.DataFrame, column: str | None, file) -> list[str]:
@@ -148,10 +183,14 @@ def _print(result: SelectionResult) -> None:
     t.add_row("status", result.status)
     t.add_row("selected units", str(len(result.selected)))
     t.add_row("total cost", _fmt(result.total_cost) + ("" if result.budget is None else f" of {_fmt(result.budget)}"))
-    t.add_row("covered population", f"{result.covered_population:,.0f} of {result.total_population:,.0f}")
+    t.add_row("served population" if result.capacity else "covered population", f"{result.covered_population:,.0f} of {result.total_population:,.0f}")
+    if result.capacity:
+        t.add_row("in reach (capacity)", f"{result.reached_population:,.0f}; {result.capacity_shortfall:,.0f} in reach but beyond the contracted capacity")
     t.add_row("coverage share", _fmt(result.coverage_share, pct=True))
     t.add_row("proven gap", _fmt(result.gap, pct=True))
     t.add_row("solver", f"{result.solver} in {result.solve_time:.2f} s")
+    if result.spending.get("note"):
+        t.add_row("budget", result.spending["note"])
     out_console.print(t)
     if result.explanation:
         out_console.print(f"[bold]explanation:[/] {result.explanation.get('relax') or result.explanation.get('note')}")

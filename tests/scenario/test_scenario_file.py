@@ -146,7 +146,7 @@ def test_group_ahp_weights_resolve_against_the_file_that_states_them(tmp_path):
         '[criteria]\ncolumns = ["demographic", "economic", "culturalization", "specialization", "performance", "marketing", "satisfaction", "external"]\n'
         'indicators = { clinic_appearance = "theme:13", structure_size = "theme:14", structural_conditions = "theme:15", '
         'physical_conditions = "theme:16", academic_literacy = "theme:17", training_courses = "theme:18" }\n'
-        '[scoring]\nweights = "ahp:e1.csv,e2.csv"\n[selection]\nbudget = 65000\n[outputs]\nreport = false\n',
+        '[scoring]\nweights = "ahp:e1.csv,e2.csv"\n[selection]\nbudget = 65000\ncapacity = false\n[outputs]\nreport = false\n',
         "base.toml",
     )
     variant = write_scenario(tmp_path / "elsewhere", 'extends = "../base/base.toml"\nname = "v"\n', "v.toml")

@@ -16,6 +16,8 @@ on the dense pairs).
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -244,3 +246,42 @@ def test_bad_volume_and_capacity_input_names_the_row():
         build_problem(units.assign(capacity=[1.0, 1.0]), demand, coverage, use_rates={"imaging": 2.0})
     with pytest.raises(InputError, match="pop_over_60"):
         build_problem(units.assign(capacity=[1.0, 1.0]), demand, coverage, group_use_rates={"pop_over_60": {"all": 3.0}})
+
+
+def test_cli_capacity_options_and_assignment_file(tmp_path):
+    """``optimizer select`` models the units' capacity column by default (volumes from
+    --use-rate), writes assignment.csv, and --no-capacity gives reach-based coverage."""
+    from pathlib import Path
+
+    from optimizer.cli import main
+
+    ex = Path(__file__).resolve().parents[2] / "examples" / "select"
+    base = ["select", "--units", str(ex / "units_capacity.csv"), "--demand", str(ex / "demand.csv"), "--radius-km", "15", "--budget", "400000", "--must-keep", "contracted", "--exclude", "blacklisted"]
+
+    def run(*extra):
+        try:
+            main([*base, *extra])
+        except SystemExit as exc:
+            return exc.code or 0
+        return 0
+
+    out = tmp_path / "cap"
+    assert run("--use-rate", "all=2", "--out", str(out)) == 0
+    summary = json.loads((out / "result.json").read_text())
+    pairs = pd.read_csv(out / "assignment.csv")
+    sel = pd.read_csv(out / "selection.csv").set_index("unit_id")
+    assert summary["capacity"] is True
+    # every figure follows from the assignment; 2 tests per person
+    np.testing.assert_allclose(pairs["people"].sum(), summary["covered_population"], rtol=1e-9)
+    np.testing.assert_allclose(pairs["volume"], 2.0 * pairs["people"], rtol=1e-9)
+    load = pairs.groupby("unit_id")["volume"].sum()
+    np.testing.assert_allclose(sel.loc[load.index, "load"], load, rtol=1e-9)
+    assert (sel["load"] <= sel["capacity"] + 1e-6).all()
+    assert summary["covered_population"] < summary["reached_population"]
+    plain = tmp_path / "plain"
+    assert run("--no-capacity", "--out", str(plain)) == 0
+    assert json.loads((plain / "result.json").read_text())["capacity"] is False
+    assert json.loads((plain / "result.json").read_text())["covered_population"] == pytest.approx(623_349)
+    assert run("--no-capacity", "--use-rate", "all=2") == 2
+    assert run("--group-use-rate", "pop_over_60:all=5") == 2  # no such column in the demand
+    assert run("--use-rate", "all=-1") == 2

@@ -1,0 +1,88 @@
+"""The shipped demo as it runs by default: capacities on (yearly volumes from use rates).
+
+Every served figure of the run folder is recomputed here from ``assignment.csv`` and the
+input files alone, and the assignment itself is checked: pairs in reach of a selected
+unit of their service, people served at most the point's population, loads at most the
+capacities, volumes equal to people times the point's use rate.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimizer.geo.distance import haversine_km
+
+from .conftest import DEMO, DEMO_DATA, run_cli
+
+LAB, IMAGING, OVER_60 = {"lab": 2.0, "imaging": 0.3}, {"lab": 5.0, "imaging": 0.8}, "pop_over_60"
+
+
+@pytest.fixture(scope="module")
+def capacity_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("capacity") / "run"
+    assert run_cli("run", DEMO, "--out", folder, "--quiet") == 0
+    return (
+        folder,
+        json.loads((folder / "summary.json").read_text()),
+        pd.read_csv(folder / "selection.csv", dtype={"unit_id": str}).set_index("unit_id"),
+        pd.read_csv(folder / "regions.csv", dtype={"region": str}).set_index("region"),
+        pd.read_csv(folder / "assignment.csv", dtype={"demand_id": str, "unit_id": str}),
+    )
+
+
+def test_capacity_is_on_by_default_in_the_demo(capacity_run):
+    _, summary, sel, _, _ = capacity_run
+    assert summary["capacity"] is True
+    assert summary["status"] in ("optimal", "time_limit")
+    assert summary["gap"] is not None and summary["gap"] <= 1e-9  # stage 1 proven within the limit
+    assert summary["covered_population"] < summary["reached_population"]
+    assert summary["capacity_shortfall"] == pytest.approx(summary["reached_population"] - summary["covered_population"])
+    assert {"load", "utilisation", "served"} <= set(sel.columns)
+
+
+def test_assignment_is_feasible(capacity_run):
+    _, _, sel, _, pairs = capacity_run
+    units = pd.read_csv(DEMO_DATA / "units.csv", dtype={"unit_id": str}).set_index("unit_id")
+    demand = pd.read_csv(DEMO_DATA / "demand.csv", dtype={"demand_id": str}).set_index("demand_id")
+    assert sel.loc[pairs["unit_id"].unique(), "selected"].all()
+    u, d = units.loc[pairs["unit_id"]], demand.loc[pairs["demand_id"]]
+    assert (u["service"].to_numpy() == pairs["service"].to_numpy()).all()
+    km = haversine_km(d["lon"].to_numpy(), d["lat"].to_numpy(), u["lon"].to_numpy(), u["lat"].to_numpy())
+    reach = np.where(pairs["service"] == "lab", np.where(d["kind"] == "urban", 10.0, 25.0), np.where(d["kind"] == "urban", 20.0, 50.0))
+    assert (km <= reach + 1e-9).all()
+    per_point = pairs.groupby(["demand_id", "service"])["people"].sum()
+    pop = demand.loc[per_point.index.get_level_values(0), "population"].to_numpy()
+    assert (per_point.to_numpy() <= pop * (1 + 1e-9)).all()
+    rate = pairs["service"].map(LAB).to_numpy()
+    group_rate = pairs["service"].map(IMAGING).to_numpy()
+    per_person = (rate * d["population"].to_numpy() + (group_rate - rate) * d[OVER_60].to_numpy()) / d["population"].to_numpy()
+    np.testing.assert_allclose(pairs["volume"], pairs["people"] * per_person, rtol=1e-9)
+    load = pairs.groupby("unit_id")["volume"].sum()
+    assert (load <= units.loc[load.index, "capacity"] * (1 + 1e-9)).all()
+
+
+def test_reported_figures_recompute_from_the_assignment(capacity_run):
+    _, summary, sel, regions, pairs = capacity_run
+    demand = pd.read_csv(DEMO_DATA / "demand.csv", dtype={"demand_id": str, "region": str}).set_index("demand_id")
+    weight = 0.5  # two services of equal weight
+    served = pairs.assign(weighted=pairs["people"] * weight)
+    np.testing.assert_allclose(served["weighted"].sum(), summary["covered_population"], rtol=1e-9)
+    per_region = served.groupby(demand.loc[served["demand_id"], "region"].to_numpy())["weighted"].sum()
+    share = (per_region / regions.loc[per_region.index, "population"]).reindex(regions.index, fill_value=0.0)
+    np.testing.assert_allclose(regions["served_share"], share, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(regions["covered_share_after"], share, rtol=1e-9, atol=1e-12)
+    load = pairs.groupby("unit_id")["volume"].sum().reindex(sel.index, fill_value=0.0)
+    np.testing.assert_allclose(sel["load"], load, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(sel["utilisation"], load / sel["capacity"], rtol=1e-9)
+    np.testing.assert_allclose(summary["figures"]["volume_served"], pairs["volume"].sum(), rtol=1e-9)
+    by_service = pairs.groupby("service")["people"].sum()
+    for service, row in summary["by_service"].items():
+        assert row["covered"] == pytest.approx(by_service.get(service, 0.0), rel=1e-9)
+    rates = demand["population"] * (LAB["lab"] + LAB["imaging"]) + demand[OVER_60] * (IMAGING["lab"] - LAB["lab"] + IMAGING["imaging"] - LAB["imaging"])
+    np.testing.assert_allclose(regions["volume_needed"].sum(), rates.sum(), rtol=1e-9)
+    spending = summary["spending"]
+    assert spending["unspent"] == pytest.approx(summary["budget"] - summary["total_cost"], abs=1e-6)
