@@ -45,11 +45,26 @@ REGION_COLUMNS = (
     Column("covered_change", "change", "delta_share"),
     Column("access_2sfca_before", "2SFCA before", "float"),
     Column("access_2sfca_after", "2SFCA after", "float"),
+    Column("reached_share", "in reach after", "share"),
     Column("floor", "floor", "share"),
     Column("floor_met", "floor met", "bool"),
     Column("units_required", "units required (ratio)", "int"),
     Column("ratio_met", "ratio met", "bool"),
 )
+
+CAPACITY_COLUMNS = (
+    Column(None, "region"),
+    Column("name", "name"),
+    Column("population", "population", "int"),
+    Column("volume_needed", "volume needed", "int"),
+    Column("capacity_in_reach", "capacity in reach", "int"),
+    Column("capacity_gap", "capacity minus volume", "int"),
+    Column("reached_share", "in reach", "share"),
+    Column("served_share", "served", "share"),
+    Column("shortfall_share", "in reach, not served", "share"),
+)
+"""The per-region capacity-gap table (with capacities): volume needed (every service)
+against the capacity of the contracted units reaching the region."""
 
 UNIT_COLUMNS = (
     Column(None, "unit"),
@@ -61,6 +76,10 @@ UNIT_COLUMNS = (
     Column("rank", "rank", "int"),
     Column("cost", "cost", "money"),
     Column("marginal_coverage", "marginal coverage", "int"),
+    Column("capacity", "capacity", "int"),
+    Column("load", "load", "int"),
+    Column("utilisation", "utilisation", "share"),
+    Column("served", "people served", "int"),
     Column("eligible", "eligible", "bool"),
     Column("reason", "reason"),
 )
@@ -69,7 +88,10 @@ CORE_FORMULATION = (
     "max Σ_i w_i·y_i  subject to  y_i ≤ Σ_{j reaching i} x_j,  Σ_j c_j·x_j ≤ B,  "
     "x_j = 1 for must-keep units, x_j = 0 for excluded or ineligible units, "
     "regional coverage floors and ratio standards; x binary, 0 ≤ y ≤ 1. "
-    "Ties in coverage are broken by total quality, then by lower cost (lexicographic)."
+    "Ties in coverage are broken by the quality of coverage (each person counts with the score of the unit "
+    "that serves them), then by lower cost (lexicographic). With unit capacities, people count only when "
+    "the contracted capacity serves them: each demand point's volume is assigned to contracted units in "
+    "reach, none above its capacity."
 )
 
 
@@ -115,6 +137,15 @@ def key_figures(run: Any) -> list[tuple[str, str, str, bool]]:
     ]
     if n_floor:
         out.append(("Regional floors met", f"{n_met} / {n_floor}", "regions with a coverage floor", n_met < n_floor))
+    if _figure(run, "capacity", False):
+        shortfall = _figure(run, "capacity_shortfall", 0.0)
+        reached = _figure(run, "reached_population_after")
+        out.append(("In reach but not served", fmt(shortfall, "int"), f"capacity shortfall; {fmt(reached, 'int')} people in reach", bool(shortfall)))
+        served, needed = _figure(run, "volume_served"), _figure(run, "volume_needed")
+        out.append(("Volume served", fmt(served, "int"), f"of {fmt(needed, 'int')} needed (tests, exams per period)", False))
+    note = _figure(run, "spending_note")
+    if note:
+        out.append(("Budget", fmt(_figure(run, "budget_unspent"), "money") + " unspent", str(note), False))
     return out
 
 
@@ -139,6 +170,15 @@ def regions_frame(regions: pd.DataFrame) -> pd.DataFrame:
     if {"covered_share_before", "covered_share_after"} <= set(out.columns):
         out["covered_change"] = out["covered_share_after"] - out["covered_share_before"]
     return out
+
+
+def capacity_frame(regions: pd.DataFrame) -> pd.DataFrame:
+    """The capacity-gap table's frame: capacity in reach minus volume needed, and the
+    share of the population in reach but not served."""
+    out = regions.copy()
+    out["capacity_gap"] = out["capacity_in_reach"] - out["volume_needed"]
+    out["shortfall_share"] = (out["reached_share"] - out["served_share"]).clip(lower=0.0)
+    return out.sort_values("capacity_gap", kind="stable")
 
 
 def units_frame(units: pd.DataFrame) -> pd.DataFrame:
@@ -267,6 +307,8 @@ def render_run_report(run: Any, pngs: dict[str, bytes]) -> str:
         else "No region polygons in this scenario: settlements are shaded by their covered share (the share of the services they have in reach); switch before / after in the layer box. "
     )
     map_note += "Hover a unit for its id, score, cost and why it was or was not selected."
+    if _figure(run, "capacity", False):
+        map_note += " A contracted unit's ring grows with its utilisation (load over capacity); a dark red ring marks a full unit."
     if n_demand > MAX_DEMAND_POINTS:
         map_note += f" The map shows the {MAX_DEMAND_POINTS:,} most populous of {n_demand:,} demand points."
     charts_html = "".join(figure(name, png, ch.CHART_CAPTIONS.get(name, name)) for name, png in pngs.items())
@@ -288,6 +330,17 @@ def render_run_report(run: Any, pngs: dict[str, bytes]) -> str:
         ),
         ("method", "Method and weights", _method_section(run)),
     ]
+    if _figure(run, "capacity", False) and {"volume_needed", "capacity_in_reach", "reached_share", "served_share"} <= set(regions.columns):
+        sections.insert(
+            4,
+            (
+                "capacity",
+                "Capacity by region",
+                "<p class='map-note'>Volume needed by the region's people (every service, per period) against the capacity of the "
+                "contracted units that reach it (a unit reaching several regions counts in each); regions with the largest gap first.</p>"
+                f'<div class="scroll">{table(capacity_frame(regions), CAPACITY_COLUMNS, table_id="capacity-table")}</div>',
+            ),
+        )
     warns = [str(w) for w in (getattr(run, "warnings", None) or ())]
     if warns:
         items = "".join(f"<li>{esc(w)}</li>" for w in warns)

@@ -90,7 +90,7 @@ def units_payload(units: pd.DataFrame) -> list[dict]:
             "lat": round(float(lat[k]), COORD_DECIMALS),
             "status": status.iloc[k],
         }
-        for field in ("name", "service", "region", "score", "rank", "cost", "marginal_coverage", "reason"):
+        for field in ("name", "service", "region", "score", "rank", "cost", "marginal_coverage", "capacity", "load", "utilisation", "reason"):
             if field in units.columns:
                 rec[field] = _plain(row[field])
         out.append(rec)

@@ -86,3 +86,21 @@ def test_reported_figures_recompute_from_the_assignment(capacity_run):
     np.testing.assert_allclose(regions["volume_needed"].sum(), rates.sum(), rtol=1e-9)
     spending = summary["spending"]
     assert spending["unspent"] == pytest.approx(summary["budget"] - summary["total_cost"], abs=1e-6)
+
+
+def test_report_shows_utilisation_and_the_capacity_gap(capacity_run):
+    """The report's capacity-gap table lists every region with the volume it needs and the
+    capacity in its reach as regions.csv has them; units carry their utilisation to the map."""
+    folder, summary, sel, regions, _ = capacity_run
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Capacity by region" in html and 'id="capacity-table"' in html
+    table = html[html.index('id="capacity-table"') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr") == len(regions) + 1
+    worst = (regions["capacity_in_reach"] - regions["volume_needed"]).idxmin()
+    first_row = table[table.index("<tbody>") :]
+    assert f">{worst}<" in first_row[: first_row.index("</tr>")]
+    assert '"utilisation"' in html  # the map payload
+    assert "In reach but not served" in html
+    full = sel[sel["selected"] & (sel["utilisation"] >= 0.999)]
+    assert len(full) > 0 and "full" in full["reason"].iloc[0]

@@ -68,6 +68,7 @@
     if (u.score !== undefined) lines.push("score " + num(u.score, 3) + (u.rank !== undefined && u.rank !== null ? " (rank " + num(u.rank) + ")" : ""));
     if (u.cost !== undefined) lines.push("cost " + num(u.cost));
     if (u.marginal_coverage !== undefined) lines.push("marginal coverage " + num(u.marginal_coverage));
+    if (u.utilisation !== undefined && u.utilisation !== null) lines.push("load " + num(u.load) + " of capacity " + num(u.capacity) + " (" + num(100 * u.utilisation, 0) + " % used)");
     if (u.reason) lines.push("<i>" + esc(u.reason) + "</i>");
     return lines.join("<br>");
   }
@@ -124,8 +125,11 @@
     var big = data.units.length > 400 ? 0.65 : 1;
     data.draw_order.forEach(function (s) { groups[s] = L.layerGroup(); });
     data.units.forEach(function (u) {
+      /* utilisation as a ring: thicker with the load, dark red when full */
+      var use = (u.utilisation === undefined || u.utilisation === null || u.status === "candidate") ? null : u.utilisation;
       var m = L.circleMarker([u.lat, u.lon], {
-        pane: "units", radius: big * (u.status === "candidate" ? 4 : 6), weight: 1, color: "#222",
+        pane: "units", radius: big * (u.status === "candidate" ? 4 : 6) + (use === null ? 0 : 2 * use),
+        weight: use === null ? 1 : 1 + 3 * Math.min(use, 1), color: use !== null && use >= 0.999 ? "#8b0000" : "#222",
         fillColor: data.colors[u.status], fillOpacity: u.status === "candidate" ? 0.6 : 0.95,
         className: "unit-marker unit-" + u.status
       });
