@@ -36,6 +36,9 @@ NOT_FIGURES = ("scenario", "inputs", "versions", "timings")
 
 REGION_METRICS = (
     "covered_share_after",
+    "reached_share",
+    "served_share",
+    "capacity_in_reach",
     "units_after",
     "units_per_100k_after",
     "access_2sfca_after",

@@ -136,6 +136,9 @@ class BudgetPoint:
     selected: tuple[str, ...]
     seconds: float = math.nan
     note: str = ""
+    reached_population: float = math.nan
+    unspent: float = math.nan
+    utilisation: float = math.nan
 
     @property
     def feasible(self) -> bool:
@@ -161,7 +164,20 @@ class BudgetPoint:
             coverage_share=float(result.coverage_share),
             selected=tuple(sorted(str(u) for u in result.selected)),
             seconds=float(result.solve_time),
+            reached_population=float(result.reached_population),
+            unspent=float(result.spending.get("unspent") or 0.0) if result.spending.get("unspent") is not None else math.nan,
+            utilisation=_utilisation(result),
         )
+
+
+def _utilisation(result: Any) -> float:
+    """Load over capacity of the selected units together (NaN without capacities)."""
+    units = result.units
+    if not result.capacity or not len(result.selected):
+        return math.nan
+    chosen = units[units["selected"]]
+    capacity = float(chosen["capacity"].sum())
+    return float(chosen["load"].sum()) / capacity if capacity > 0 else math.nan
 
 
 @dataclass(frozen=True)
@@ -394,6 +410,9 @@ def assemble(
             "need_share": [p.covered_need / need if need > 0 else np.nan for p in points],
             "covered_population": [p.covered_population for p in points],
             "coverage_share": [p.coverage_share for p in points],
+            "reached_population": [p.reached_population for p in points],
+            "unspent": [p.unspent for p in points],
+            "utilisation": [p.utilisation for p in points],
             "units": pd.array([len(p.selected) if f else pd.NA for p, f in zip(points, feasible, strict=True)], dtype="Int64"),
             "note": [p.note for p in points],
         },

@@ -104,3 +104,39 @@ def test_report_shows_utilisation_and_the_capacity_gap(capacity_run):
     assert "In reach but not served" in html
     full = sel[sel["selected"] & (sel["utilisation"] >= 0.999)]
     assert len(full) > 0 and "full" in full["reason"].iloc[0]
+
+
+def test_diff_shows_served_against_reached_and_unspent(capacity_run, demo_run):
+    """Reach alone (the demo with capacities off) against the capacitated demo: the diff
+    carries the capacity figures and each region's served share."""
+    from optimizer.diff import diff_runs
+
+    folder, summary, _, regions, _ = capacity_run
+    d = diff_runs(demo_run.folder, folder)
+    assert d.summary.loc["capacity_shortfall", "b"] == pytest.approx(summary["capacity_shortfall"])
+    assert d.summary.loc["capacity_shortfall", "a"] == pytest.approx(0.0)
+    assert d.summary.loc["budget_unspent", "b"] == pytest.approx(summary["spending"]["unspent"])
+    assert d.summary.loc["volume_served", "delta"] < 0  # capacities serve less than reach claims
+    assert "served_share_delta" in d.regions.columns
+    assert (d.regions["served_share_b"].dropna() <= d.regions["served_share_a"].dropna().reindex(d.regions["served_share_b"].dropna().index) + 1e-9).all()
+
+
+def test_sweep_points_carry_served_reached_unspent_and_utilisation():
+    """A budget point of a capacitated problem keeps what the sweep's frontier shows."""
+    import scipy.sparse as sp
+
+    from optimizer.geo.relation import Coverage
+    from optimizer.select import build_problem, solve
+    from optimizer.sweep import BudgetPoint
+
+    units = pd.DataFrame({"cost": [1.0, 1.0], "capacity": [30.0, 100.0]}, index=["a", "b"])
+    demand = pd.DataFrame({"population": [50.0, 20.0]}, index=["x", "y"])
+    coverage = Coverage(pd.Index(["x", "y"]), pd.Index(["a", "b"]), sp.csr_array(np.array([[1, 0], [1, 1]], dtype=bool)))
+    res = solve(build_problem(units, demand, coverage), budget=1.5)
+    point = BudgetPoint.from_selection(1.5, res, "coverage")
+    # a alone serves 30 of the 70 it reaches; b alone 20 of 20: a is chosen
+    assert list(res.selected) == ["a"]
+    assert point.covered_population == pytest.approx(30.0)
+    assert point.reached_population == pytest.approx(70.0)
+    assert point.unspent == pytest.approx(0.5)
+    assert point.utilisation == pytest.approx(1.0)
