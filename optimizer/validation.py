@@ -93,8 +93,13 @@ def numeric_column(
         raise InputError("expected a number", file=file, row=_row_number(df, i), column=column, found=raw.iloc[i])
     missing = np.isnan(values)
     if missing.any() and not allow_missing:
-        i = int(np.flatnonzero(missing)[0])
-        raise InputError("expected a number, found an empty value", file=file, row=_row_number(df, i), column=column)
+        rows = np.flatnonzero(missing)
+        i = int(rows[0])
+        also = ""
+        if len(rows) > 1:  # e.g. a column given for some rows only: say which
+            listed = ", ".join(str(_row_number(df, r)) for r in rows[1:6])
+            also = f" (also in {len(rows) - 1} more row{'s' if len(rows) > 2 else ''}: {listed}{', ...' if len(rows) > 6 else ''})"
+        raise InputError(f"expected a number, found an empty value{also}", file=file, row=_row_number(df, i), column=column)
     inf = np.isinf(values)
     if inf.any():
         i = int(np.flatnonzero(inf)[0])

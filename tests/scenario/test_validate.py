@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import DEMO, write_scenario
 
 
@@ -121,3 +123,67 @@ def test_a_shipped_scenario_by_name_and_an_unknown_name(cli, tmp_path, monkeypat
     res = cli("validate", "nosuch")
     assert res.code == 2
     assert "expected a scenario TOML file, a folder holding scenario.toml or the name of a shipped scenario" in res.stderr
+
+
+def _units_with_capacity(tmp_path, values):
+    """A copy of the demo's units with the capacity column replaced by ``values`` (text)."""
+    import pandas as pd
+
+    units = pd.read_csv(DEMO.parent / "data" / "units.csv", dtype=str, keep_default_na=False)
+    units["capacity"] = values(units)
+    path = tmp_path / "units.csv"
+    units.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (lambda u: ["-5"] + list(u["capacity"][1:]), "row 1, column 'capacity': expected a number >= 0, found -5"),
+        (lambda u: list(u["capacity"][:3]) + ["lots"] + list(u["capacity"][4:]), "row 4, column 'capacity': expected a number, found 'lots'"),
+        (lambda u: list(u["capacity"][:7]) + [""] * (len(u) - 7), "row 8, column 'capacity': expected a number, found an empty value (also in 148 more rows: 9, 10, 11, 12, 13, ...)"),
+        (lambda u: list(u["capacity"][:2]) + ["nan"] + list(u["capacity"][3:]), "row 3, column 'capacity': expected a number, found an empty value"),
+    ],
+)
+def test_bad_capacities_name_file_row_and_column(cli, tmp_path, values, expected):
+    """Negative, non-numeric, missing (capacity given for some units only) and NaN
+    capacities: exit 2, the message names the units file, the row and the column."""
+    units = _units_with_capacity(tmp_path, values)
+    path = write_scenario(tmp_path, f'extends = "{DEMO.as_posix()}"\nname = "cap"\n[units]\nfile = "{units.as_posix()}"\n')
+    res = cli("validate", path)
+    assert res.code == 2
+    assert "units.csv" in res.stderr and expected in res.stderr
+
+
+def test_bad_use_rates_are_reported(cli, tmp_path):
+    """A rate for a service no unit offers (capacity in another service than the volume),
+    a negative rate, a group column the demand lacks, rates without any capacity."""
+    path = write_scenario(
+        tmp_path,
+        f'extends = "{DEMO.as_posix()}"\nname = "rates"\n'
+        "[demand]\nuse_rates = { dental = 1.0, lab = 2.0 }\ngroup_use_rates = { pop_over_90 = { lab = 4.0 }, pop_over_60 = { xray = 1.0 } }\n",
+    )
+    res = cli("validate", path, "--json")
+    assert res.code == 2
+    problems = "\n".join(res.json()["problems"])
+    assert "key 'demand.use_rates': expected services among ['imaging', 'lab']" in problems and "dental" in problems
+    assert "demand.group_use_rates.pop_over_90" in problems
+    assert "key 'demand.group_use_rates.pop_over_60': expected services among" in problems
+    negative = write_scenario(tmp_path / "neg", f'extends = "{DEMO.as_posix()}"\nname = "neg"\n[demand]\nuse_rates = {{ lab = -2.0 }}\n')
+    res = cli("validate", negative)
+    assert res.code == 2 and "demand.use_rates.lab" in res.stderr
+    off = write_scenario(tmp_path / "off", f'extends = "{DEMO.as_posix()}"\nname = "off"\n[selection]\ncapacity = false\n')
+    assert cli("validate", off).code == 0
+
+
+def test_capacity_floor_infeasible_is_explained(cli, tmp_path):
+    """A floor the contracted capacity cannot serve is infeasible, and the explanation says
+    what to relax (the floor, or more budget for capacity)."""
+    path = write_scenario(
+        tmp_path,
+        f'extends = "{DEMO.as_posix()}"\nname = "cap-floor"\n[selection]\nfloors = 0.6\ntime_limit = 60\n[outputs]\nreport = false\ngpkg = false\n',
+    )
+    res = cli("run", path, "--out", tmp_path / "out", "--quiet")
+    assert res.code == 2
+    assert "floor" in res.stderr and ("budget" in res.stderr or "lower the floor" in res.stderr)
+    assert not (tmp_path / "out").exists()
