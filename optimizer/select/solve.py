@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
+from optimizer.select.capacity_start import capacity_start
 from optimizer.select.greedy import greedy_select, ratio_fill, round_lp
 from optimizer.select.infeasibility import cheap_proofs, explain
 from optimizer.select.model import LinearModel, ModelSpec, build_model, stage_expressions
@@ -545,8 +546,6 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
     national = o.solver != "greedy" and check_solver(o.solver) == "highs" and (aggregated_route(model) or lp_by_aggregation(model))
     use_greedy = (o.warm_start or o.solver == "greedy") and not spec.capacity and not national
     greedy_local = greedy_select(problem, red, spec, deadline=greedy_deadline) if use_greedy else None
-    if spec.capacity and o.warm_start:
-        greedy_local = red.must_keep.copy()
 
     if o.solver == "greedy":
         selected = np.zeros(problem.n_units, dtype=bool)
@@ -570,6 +569,9 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
         )
 
     start = greedy_local.astype(float) if greedy_local is not None else None
+    if spec.capacity and o.warm_start:
+        # a complete feasible solution (units and assignment) from the capacity greedy
+        start = capacity_start(model, red, problem.cost[red.units], problem.capacity[red.units], spec.budget, deadline=greedy_deadline)
     compact = None if spec.capacity else _compactor(problem, spec, must_keep, model)
     limit = remaining()
     # the result (coverage per region, marginal contributions) is assembled after the solve
@@ -616,6 +618,8 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
     status, gap, bound = out.status, out.gap, out.bound
     selected = np.zeros(problem.n_units, dtype=bool)
     selected[red.units[out.values[: model.n_x] > 0.5]] = True
+    if model.n_x == 0 and red.base_need == 0:
+        explanation = {"note": NOTHING_IN_REACH}
     objective = {plan[0][0]: out.objective}
     if out.status == "optimal" and len(plan) > 1:
         status = _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_obj, out, selected, objective, stages, remaining)
@@ -698,6 +702,10 @@ def _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_
     return status
 
 
+NOTHING_IN_REACH = (
+    "no demand point with people is in reach of an eligible unit: check the reach (radius or travel table), "
+    "the order of the coordinates (lon, lat), the populations and the eligibility rules (minimum score, exclusions)"
+)
 UNIQUE_NOTE = "determined by stage 1: no other selection reaches the stage-1 value (a no-good MILP proved it)"
 
 

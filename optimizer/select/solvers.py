@@ -321,6 +321,13 @@ def solve_model(
     """
     key = check_solver(solver)
     t0 = time.perf_counter()
+    if model.matrix.shape[1] == 0:
+        # nothing to decide (no eligible unit reaches anyone): the constants are the answer,
+        # infeasible if a row's constant bounds exclude zero
+        ok = bool(np.all(model.row_lower <= 1e-9) and np.all(model.row_upper >= -1e-9))
+        if not ok:
+            return SolveOutcome("infeasible", None, None, None, None, key.lower() if key == "highs" else key, "Empty model, infeasible", time.perf_counter() - t0)
+        return SolveOutcome("optimal", np.zeros(0), model.offset, model.offset, 0.0, "highs" if key == "highs" else key, "Empty model", time.perf_counter() - t0)
     if key == "highs":
         out = _solve_highs(model, time_limit, gap_rel, start, presolve, compact)
     else:

@@ -285,3 +285,40 @@ def test_cli_capacity_options_and_assignment_file(tmp_path):
     assert run("--no-capacity", "--use-rate", "all=2") == 2
     assert run("--group-use-rate", "pop_over_60:all=5") == 2  # no such column in the demand
     assert run("--use-rate", "all=-1") == 2
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_capacity_start_is_a_feasible_solution_of_the_model(seed):
+    """The greedy start (units and assignment) meets every row of the capacity model and
+    is never valued above the optimum."""
+    import importlib
+
+    from optimizer.select.capacity_start import capacity_start
+    from optimizer.select.solvers import _feasible
+
+    solve_mod = importlib.import_module("optimizer.select.solve")
+    units, demand, coverage, _ = _instance(300 + seed, m=12, n=40, rate=2)
+    problem = build_problem(units, demand, coverage, use_rates={"all": 2.0})
+    budget = 0.4 * units["cost"].sum()
+    keep = ("u0",) if seed % 2 else ()
+    spec, eligible, must_keep, _ = solve_mod.validate_options(problem, solve_mod.SelectionOptions(budget=budget, must_keep=keep))
+    red = solve_mod._reduction(problem, spec, eligible, must_keep, dominate=True)
+    model, need = solve_mod._model(problem, red, spec)
+    v = capacity_start(model, red, problem.cost[red.units], problem.capacity[red.units], budget)
+    assert _feasible(model, v, tol=1e-9)
+    assert problem.cost[red.units] @ v[: model.n_x] <= budget + 1e-9
+    assert v[: model.n_x][red.must_keep].all()
+    best = solve(problem, budget=budget, must_keep=keep, lexicographic=False)
+    assert model.value(v) <= best.covered_need + 1e-6
+    assert model.value(v) >= 0.5 * best.covered_need  # a useful start, not an empty one
+
+
+@pytest.mark.parametrize("capacity", [False, True])
+def test_nothing_in_reach_is_explained_not_a_traceback(capacity):
+    """Radius 0, coordinates swapped, or populations all zero: no unit reaches anyone."""
+    units = pd.DataFrame({"cost": [1.0, 2.0], "capacity": [5.0, 5.0]}, index=["a", "b"])
+    demand = pd.DataFrame({"population": [5.0, 3.0]}, index=["x", "y"])
+    coverage = Coverage(pd.Index(["x", "y"]), pd.Index(["a", "b"]), sp.csr_array((2, 2), dtype=bool))
+    res = solve(build_problem(units, demand, coverage), budget=3.0, capacity=capacity)
+    assert res.status == "optimal" and len(res.selected) == 0 and res.covered_population == 0.0
+    assert "no demand point" in res.explanation["note"]
