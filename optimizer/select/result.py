@@ -33,7 +33,7 @@ from optimizer.select.assignment import Assignment, assign, served_shares
 from optimizer.select.problem import SelectionProblem
 from optimizer.select.sums import column_sums, row_sums
 
-SATURATION_MAX_PAIRS = 500_000
+SATURATION_MAX_PAIRS = 100_000
 """Largest coverage relation whose coverage with every eligible unit (the saturation
 test of ``spending``) is computed with capacities (one more assignment LP)."""
 
