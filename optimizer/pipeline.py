@@ -401,6 +401,7 @@ def prepare_selection(scenario: Scenario, inputs: Inputs) -> PreparedSelection:
         floors=sel.floors,
         ratio_standards=ratio_per_region(sel.ratio_standards, inputs.demand, units),
         capacity=sel.capacity,
+        assignment=sel.assignment,
         spend=sel.spend,
         solver=sel.solver,
         time_limit=sel.time_limit,
@@ -449,7 +450,7 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs
     regions = _region_index(inputs, demand, units)
     reach_max = scenario.travel.max_distance if scenario.travel is not None else build_reach(scenario).maximum
     decay = Decay.default(reach_max)
-    assignment_before = assign(problem, contracted, capacity=selection.capacity)
+    assignment_before = assign(problem, contracted, capacity=selection.capacity, rule=selection.assignment_rule)
     before, share_before, hits_before = _network_state(problem, coverage, decay, assignment_before, contracted, demand, units, regions)
     after, share_after, hits_after = _network_state(problem, coverage, decay, selection.assignment, selected, demand, units, regions)
     region_table = _regions_table(before, after, selection, inputs.regions)

@@ -197,6 +197,11 @@ class Selection(Section):
         description="Limit what each unit serves to its capacity (a volume per period) with an assignment of demand "
         "to units; default: on whenever the units file has a capacity column.",
     )
+    assignment: Literal["any", "closest"] = Field(
+        "any",
+        description="With capacities, who may use which contracted unit: any unit of the service in reach, or the "
+        "closest one (people use the nearest contracted unit, which serves up to its capacity).",
+    )
     spend: Literal["needed", "all"] = Field(
         "needed",
         description="needed: after coverage, the quality of coverage, then the least cost (budget that buys nothing "

@@ -56,6 +56,7 @@ def select(
     no_capacity: Annotated[bool, typer.Option("--no-capacity", help="Ignore unit capacities: everyone in reach of a contracted unit counts as covered (default: capacities modelled when the units carry them).")] = False,
     use_rate: Annotated[str | None, typer.Option("--use-rate", help="Volume per person per period for each service, SERVICE=RATE,... e.g. lab=2,imaging=0.3 (one service: all=RATE; default 1: capacity counts people).")] = None,
     group_use_rate: Annotated[str | None, typer.Option("--group-use-rate", help="Use rate of the people of a demand population-group column, GROUP:SERVICE=RATE,... e.g. pop_over_60:lab=5 (default: the service's rate).")] = None,
+    assignment: Annotated[str, typer.Option("--assignment", help="With capacities, who may use which contracted unit: any (a unit of the service in reach) or closest (the nearest contracted unit, which serves up to its capacity) (default: any).")] = "any",
     spend: Annotated[str, typer.Option("--spend", help="needed: after coverage, the quality of coverage, then the least cost, leaving budget that buys nothing unspent; all: after coverage, the largest total score, spending the budget (default: needed).")] = "needed",
     need: Annotated[str | None, typer.Option("--need", help="Need weights of population-group columns, e.g. pop_over_60=2 (default: none).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write selection.csv, regions.csv, services.csv and result.json into this new folder.")] = None,
@@ -71,7 +72,7 @@ def select(
     if distances is not None:
         coverage = coverage_from_table(distances, demand_set, unit_set, float(max_distance))
     else:
-        coverage = coverage_within(demand_set, unit_set, float(radius_km), service_col=service_col, keep_distance=False)
+        coverage = coverage_within(demand_set, unit_set, float(radius_km), service_col=service_col, keep_distance=assignment == "closest")
 
     u_frame = unit_set.frame.copy()
     require_columns(u_frame, [cost_col], file=unit_set.source)
@@ -128,6 +129,7 @@ def select(
         floors=floor,
         ratio_standards=ratio,
         capacity=capacity_col is not None,
+        assignment=assignment,
         spend=spend,
         solver=solver,
         time_limit=time_limit,

@@ -19,6 +19,12 @@ never read off the solver's variables.
   service, need and volume per person: exact, any split of a merged row's served people
   over its points in proportion to their people is an optimal assignment of the
   unmerged problem) and the served people are split back over the demand points so.
+* **With capacities, closest first**: every (point, service) row goes to its nearest
+  selected units of the service in reach (split freely among equally near ones), and each
+  unit serves up to its capacity of what comes to it: the same LP with a share
+  ``a_rj`` of row r directed to unit j, ``a_rj = 0`` unless j is among the nearest
+  selected, ``sum_j a_rj = 1`` when any selected unit is in reach, ``z_rj <= p_r a_rj``;
+  on unmerged rows.
 * **Without capacities**: everyone with a selected unit of the service in reach is
   served, by the best-scoring such unit (the first by position on ties): that is the
   unit their volume loads.
@@ -71,12 +77,18 @@ class Assignment:
     pairs: pd.DataFrame
 
 
-def assign(problem: SelectionProblem, selected: np.ndarray, *, capacity: bool) -> Assignment:
+RULES = ("any", "closest")
+"""Assignment rules: any unit in reach (the default), or the closest contracted unit."""
+
+
+def assign(problem: SelectionProblem, selected: np.ndarray, *, capacity: bool, rule: str = "any") -> Assignment:
     """The assignment of the selection mask ``selected`` (over all units); see the module
     docstring."""
     selected = np.asarray(selected, dtype=bool)
     if capacity and problem.capacity is None:
         raise ValueError("capacity assignment needs unit capacities")
+    if capacity and rule == "closest":
+        return _closest(problem, selected)
     if capacity:
         return _capacitated(problem, selected)
     return _best_unit(problem, selected)
@@ -151,6 +163,73 @@ def _capacitated(problem: SelectionProblem, selected: np.ndarray) -> Assignment:
     if npairs:
         load[cols] = np.bincount(j_local, weights=z * mrows.volume_per_person[r_of_pair], minlength=len(cols))
     pairs = _split_pairs(problem, mrows, sub, cols, r_of_pair, j_local, z)
+    return Assignment(True, reach_hits, people, volume, load, pairs)
+
+
+def _closest(problem: SelectionProblem, selected: np.ndarray) -> Assignment:
+    rows = problem.closest_rows()
+    n, k_count = len(problem.demand_ids), problem.n_services
+    m = rows.matrix
+    keep = selected[m.indices]
+    row_of_pair = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    r, j, d = row_of_pair[keep], m.indices[keep], rows.distance[keep]
+    npairs = len(r)
+    z = np.zeros(npairs)
+    pop = rows.population
+    if npairs:
+        # the nearest selected units of each row get its people (ties: any split)
+        nearest = np.full(m.shape[0], np.inf)
+        np.minimum.at(nearest, r, d)
+        directed = d <= nearest[r] + 1e-12
+        r_d, j_d = r[directed], j[directed]
+        cols = np.unique(j_d)
+        col_of = np.searchsorted(cols, j_d)
+        nd = len(r_d)
+        per_person = rows.volume_per_person[r_d]
+        need_ratio = np.divide(rows.need, pop, out=np.zeros_like(pop), where=pop > 0)[r_d]
+        # variables: z (nd) then a (nd)
+        eye = np.arange(nd)
+        n_rows = m.shape[0]
+        a_mat = sp.vstack(
+            [
+                sp.csr_array((np.ones(nd), (r_d, nd + eye)), shape=(n_rows, 2 * nd)),  # sum_j a_rj <= 1
+                -sp.csr_array((np.ones(nd), (r_d, nd + eye)), shape=(n_rows, 2 * nd)),  # ... >= 1 (reached)
+                sp.csr_array((np.concatenate([np.ones(nd), -pop[r_d]]), (np.concatenate([eye, eye]), np.concatenate([eye, nd + eye]))), shape=(nd, 2 * nd)),
+                sp.csr_array((per_person, (col_of, eye)), shape=(len(cols), 2 * nd)),
+            ],
+            format="csr",
+        )
+        reached = np.bincount(r_d, minlength=n_rows) > 0
+        b = np.concatenate([np.ones(n_rows), np.where(reached, -1.0, 0.0), np.zeros(nd), problem.capacity[cols]])
+        bounds = np.column_stack([np.zeros(2 * nd), np.concatenate([pop[r_d], np.ones(nd)])])
+        c_need = np.concatenate([-need_ratio, np.zeros(nd)])
+        first = _lp(c_need, a_mat, b, bounds)
+        sol = first
+        if problem.score is not None:
+            served_need = float(-c_need @ first)
+            a2 = sp.vstack([a_mat, sp.csr_array(c_need[None, :])], format="csr")
+            b2 = np.append(b, -(served_need - SERVED_TOLERANCE * max(1.0, abs(served_need))))
+            sol = _lp(np.concatenate([-need_ratio * problem.score[j_d], np.zeros(nd)]), a2, b2, bounds, fallback=first)
+        z_d = np.clip(sol[:nd], 0.0, pop[r_d])
+        z[np.flatnonzero(directed)] = z_d
+    served_row = np.bincount(r, weights=z, minlength=m.shape[0])
+    share_row = np.divide(served_row, pop, out=np.zeros_like(pop), where=pop > 0)
+    share = np.zeros(n * k_count)
+    ok = rows.group >= 0
+    share[ok] = share_row[rows.group[ok]]
+    share = share.reshape(k_count, n).T
+    reach_hits = _reach(problem, selected)
+    share = np.where(reach_hits, np.minimum(share, 1.0), 0.0)
+    people = problem.population[:, None] * share
+    volume = problem.volume * share
+    load = np.bincount(j, weights=z * rows.volume_per_person[r], minlength=problem.n_units) if npairs else np.zeros(problem.n_units)
+    point, svc = np.flatnonzero(ok)[np.argsort(rows.group[ok])] % n, np.flatnonzero(ok)[np.argsort(rows.group[ok])] // n
+    positive = z > 1e-9
+    pr, pj = r[positive], j[positive]
+    w = problem.service_weights[svc[pr]]
+    people_pairs = z[positive] / w
+    vol_pairs = people_pairs * np.divide(problem.volume[point[pr], svc[pr]], problem.population[point[pr]], out=np.zeros(len(pr)), where=problem.population[point[pr]] > 0)
+    pairs = _pairs_frame(problem, point[pr], pj, svc[pr], people_pairs, vol_pairs)
     return Assignment(True, reach_hits, people, volume, load, pairs)
 
 

@@ -67,6 +67,22 @@ Rows are merged only when their need and volume per person are equal, so the mer
 objective and capacity rows are exact. The quality of coverage (stage ``quality``, or
 the ``quality-coverage`` objective) is ``sum_{r,j} (n_r / p_r) s_j z_{r,j}``: need
 served, weighted by the score of the unit that serves it.
+
+``capacity`` with the closest-first rule (people use the nearest contracted unit of the
+service in reach; Gerrard & Church 1996's closest-assignment constraints), on unmerged
+rows with ``a_{r,j} in [0, 1]`` the share of row r directed to unit j::
+
+    max   sum_r (n_r / p_r) sum_j z_{r,j}
+    s.t.  assign[r]:   sum_j a_{r,j} <= 1
+          direct[r,j]: a_{r,j} - x_j <= 0
+          closest[r,j]: sum_{k in N(r), d_{r,k} <= d_{r,j}} a_{r,k} - x_j >= 0
+          serve[r,j]:  z_{r,j} - p_r a_{r,j} <= 0
+          cap[j]:      sum_r u_r z_{r,j} - K_j x_j <= 0
+
+With ``x`` binary, ``closest[r,j*]`` for the nearest selected unit ``j*`` forces the whole
+row onto units at most as near as ``j*``, and ``direct`` allows only selected ones: the
+row goes to its nearest selected units (split freely among equally near ones), which
+serve up to their capacity. ``a`` need not be integer.
 """
 
 from __future__ import annotations
@@ -225,6 +241,7 @@ class ModelSpec:
     floors: np.ndarray | None
     ratio_units: np.ndarray | None
     capacity: bool
+    assignment: str = "any"
 
 
 @dataclass
@@ -325,7 +342,8 @@ def stage_expressions(problem: SelectionProblem, model: LinearModel, need_object
     if model.pairs is not None and problem.score is not None:
         quality = np.zeros(n)
         unit_of_pair = model.pairs[1]
-        quality[model.n_x :] = need_objective[model.n_x :] * problem.score[model.units][unit_of_pair]
+        z = slice(model.n_x, model.n_x + len(unit_of_pair))  # the z columns follow the units
+        quality[z] = need_objective[z] * problem.score[model.units][unit_of_pair]
         out["quality"] = quality
     cost = np.zeros(n)
     cost[: model.n_x] = problem.cost[model.units]
@@ -346,7 +364,11 @@ def build_model(problem: SelectionProblem, red: Reduction, spec: ModelSpec) -> t
     nu = red.n_units
     blocks = _Blocks([], [], [], [])
     pairs = None
-    if spec.capacity:
+    if spec.capacity and spec.assignment == "closest":
+        n_extra, extra_names, covered, need_obj_extra, extra_int, pairs = _closest_block(problem, red, blocks)
+        x_need = np.zeros(nu)
+        completion = None
+    elif spec.capacity:
         n_extra, extra_names, covered, need_obj_extra, extra_int, pairs = _capacity_block(problem, red, blocks)
         x_need = np.zeros(nu)
         completion = None
@@ -500,3 +522,46 @@ def _capacity_block(problem: SelectionProblem, red: Reduction, blocks: _Blocks):
     ratio = red.rows.need * inv
     names = list(_numbered("z", npairs))
     return npairs, names, covered, ratio[r_of_pair], np.zeros(npairs, dtype=bool), (r_of_pair, m.indices.copy())
+
+
+def _closest_block(problem: SelectionProblem, red: Reduction, blocks: _Blocks):
+    """Closest-first assignment: columns ``z`` (people served, one per pair) then ``a``
+    (share of the row directed to the unit, one per pair); see the module docstring."""
+    m = red.rows.matrix
+    nu = red.n_units
+    n_rows = m.shape[0]
+    pop = red.rows.population
+    dist = red.rows.distance
+    deg = np.diff(m.indptr)
+    r_of_pair = np.repeat(np.arange(n_rows), deg)
+    npairs = m.nnz
+    zcols = nu + np.arange(npairs)
+    acols = nu + npairs + np.arange(npairs)
+    pr = np.arange(npairs)
+    # assign[r]: sum_j a_rj <= 1
+    blocks.add(r_of_pair, acols, np.ones(npairs), np.full(n_rows, -INF), np.ones(n_rows), _numbered("assign", n_rows))
+    # direct[r,j]: a_rj - x_j <= 0
+    blocks.add(np.concatenate([pr, pr]), np.concatenate([acols, m.indices]), np.concatenate([np.ones(npairs), -np.ones(npairs)]), np.full(npairs, -INF), np.zeros(npairs), _numbered("direct", npairs))
+    # closest[r,j]: sum_{k in N(r), d_rk <= d_rj} a_rk - x_j >= 0
+    rr, cc = [], []
+    for r in np.flatnonzero(deg):
+        lo, hi = m.indptr[r], m.indptr[r + 1]
+        d = dist[lo:hi]
+        order = np.argsort(d, kind="stable")
+        upto = np.searchsorted(d[order], d, side="right")  # pairs of r at most as far as each
+        for t in range(hi - lo):
+            rr.append(np.full(upto[t], lo + t))
+            cc.append(acols[lo + order[: upto[t]]])
+    rr = np.concatenate(rr) if rr else np.zeros(0, dtype=np.int64)
+    cc = np.concatenate(cc) if cc else np.zeros(0, dtype=np.int64)
+    blocks.add(np.concatenate([rr, pr]), np.concatenate([cc, m.indices]), np.concatenate([np.ones(len(rr)), -np.ones(npairs)]), np.zeros(npairs), np.full(npairs, INF), _numbered("closest", npairs))
+    # serve[r,j]: z_rj - p_r a_rj <= 0
+    blocks.add(np.concatenate([pr, pr]), np.concatenate([zcols, acols]), np.concatenate([np.ones(npairs), -pop[r_of_pair]]), np.full(npairs, -INF), np.zeros(npairs), _numbered("serve", npairs))
+    # cap[j]: sum_r u_r z_rj - K_j x_j <= 0
+    cap = problem.capacity[red.units]
+    blocks.add(np.concatenate([m.indices, np.arange(nu)]), np.concatenate([zcols, np.arange(nu)]), np.concatenate([red.rows.volume_per_person[r_of_pair], -cap]), np.full(nu, -INF), np.zeros(nu), [f"cap[{u}]" for u in problem.unit_ids[red.units]])
+    inv = np.divide(1.0, pop, out=np.zeros_like(pop), where=pop > 0)
+    covered = sp.csr_array((inv[r_of_pair], (r_of_pair, zcols)), shape=(n_rows, nu + 2 * npairs))
+    need_obj = np.concatenate([(red.rows.need * inv)[r_of_pair], np.zeros(npairs)])
+    names = [*_numbered("z", npairs), *_numbered("a", npairs)]
+    return 2 * npairs, names, covered, need_obj, np.zeros(2 * npairs, dtype=bool), (r_of_pair, m.indices.copy())

@@ -72,6 +72,8 @@ class ModelRows:
     n_original: int
     volume: np.ndarray
     group: np.ndarray
+    distance: np.ndarray | None = None
+    """Closest-first rows only: the distance of each pair, aligned with ``matrix.indices``."""
 
     @property
     def n_rows(self) -> int:
@@ -159,6 +161,40 @@ class SelectionProblem:
     @property
     def has_capacity(self) -> bool:
         return self.capacity is not None
+
+    def closest_rows(self) -> ModelRows:
+        """Unmerged (demand point, service) rows with their pairs' distances, for the
+        closest-first assignment (merging would need equal distance orders too); rows
+        without people are left out (``group`` is -1 for them)."""
+        if "closest_rows" not in self._cache:
+            if self.coverage.distance is None:
+                raise InputError("expected distances of the coverage pairs for the closest-first assignment (a travel table or great-circle reach)")
+            c = self.coverage.matrix
+            n, k_count = len(self.demand_ids), self.n_services
+            row = np.repeat(np.arange(n), np.diff(c.indptr))
+            stacked_row = self.unit_service[c.indices].astype(np.int64) * n + row
+            keep_rows = np.flatnonzero(np.tile(self.population, k_count) > 0)
+            new_index = np.full(n * k_count, -1, dtype=np.int64)
+            new_index[keep_rows] = np.arange(len(keep_rows))
+            ok = new_index[stacked_row] >= 0
+            # +1 keeps a zero distance a stored entry; undone below
+            m = sp.csr_array((self.coverage.distance[ok] + 1.0, (new_index[stacked_row[ok]], c.indices[ok])), shape=(len(keep_rows), self.n_units))
+            m.sort_indices()
+            svc = keep_rows // n
+            point = keep_rows % n
+            w = self.service_weights[svc]
+            self._cache["closest_rows"] = ModelRows(
+                matrix=sp.csr_array((np.ones(m.nnz, dtype=bool), m.indices, m.indptr), shape=m.shape),
+                population=self.population[point] * w,
+                need=self.need[point] * w,
+                region=self.demand_region[point].astype(np.int64),
+                service=svc.astype(np.int64),
+                n_original=n * k_count,
+                volume=self.volume[point, svc],
+                group=new_index,
+                distance=m.data - 1.0,
+            )
+        return self._cache["closest_rows"]
 
     @cached_property
     def population_by_region(self) -> pd.Series:
@@ -347,7 +383,7 @@ def build_problem(
 
     volume = demand_volume(demand, services, population, use_rates, group_use_rates, demand_file=demand_file)
     matrix = _align(coverage, unit_ids, demand_ids)
-    aligned = Coverage(demand_ids=demand_ids, unit_ids=unit_ids, matrix=matrix, distance=None)
+    aligned = Coverage(demand_ids=demand_ids, unit_ids=unit_ids, matrix=matrix, distance=_aligned_distance(coverage, unit_ids, demand_ids))
     rows = merge_model_rows(matrix, unit_service, weights, population, need, demand_region)
     return SelectionProblem(
         unit_ids=unit_ids,
@@ -439,9 +475,19 @@ def _check_ids(table_ids: pd.Index, coverage_ids: pd.Index, what: str, file: str
         )
 
 
-def _align(coverage: Coverage, unit_ids: pd.Index, demand_ids: pd.Index) -> sp.csr_array:
+def _aligned_distance(coverage: Coverage, unit_ids: pd.Index, demand_ids: pd.Index) -> np.ndarray | None:
+    """The pairs' distances in the order of :func:`_align`'s matrix (None without them)."""
+    if coverage.distance is None:
+        return None
+    m = sp.csr_array(coverage.matrix)
+    # +1 keeps a zero distance a stored entry through the reordering
+    weighted = sp.csr_array((np.asarray(coverage.distance, dtype=float) + 1.0, m.indices, m.indptr), shape=m.shape)
+    return _align(Coverage(coverage.demand_ids, coverage.unit_ids, weighted), unit_ids, demand_ids, keep_values=True).data - 1.0
+
+
+def _align(coverage: Coverage, unit_ids: pd.Index, demand_ids: pd.Index, *, keep_values: bool = False) -> sp.csr_array:
     """Coverage matrix with rows in ``demand_ids`` and columns in ``unit_ids`` order."""
-    matrix = sp.csr_array(coverage.matrix, dtype=bool)
+    matrix = sp.csr_array(coverage.matrix) if keep_values else sp.csr_array(coverage.matrix, dtype=bool)
     cov_units = pd.Index(coverage.unit_ids.astype(str))
     cov_demand = pd.Index(coverage.demand_ids.astype(str))
     if not cov_units.equals(unit_ids):

@@ -212,3 +212,44 @@ def _dominated(
         head[1:] = j[1:] != j[:-1]
         out.update(zip(j[head].tolist(), k[head].tolist(), strict=True))
     return dict(sorted(out.items()))
+
+
+def closest_reduction(problem: SelectionProblem, eligible: np.ndarray, must_keep: np.ndarray) -> Reduction:
+    """The closest-first model's rows: every (demand point, service) row with people,
+    restricted to the eligible units, unmerged and unreduced (a unit that reaches
+    nobody nearer than another still changes where people go, so no unit is dropped
+    but those reaching no row)."""
+    rows = problem.closest_rows()
+    cols = np.flatnonzero(eligible)
+    m = rows.matrix
+    dist = sp.csr_array((rows.distance + 1.0, m.indices, m.indptr), shape=m.shape)
+    sub = sp.csr_array(dist[:, cols])
+    sub.sort_indices()
+    reach = np.bincount(sub.indices, minlength=len(cols)) > 0
+    keep = reach | must_keep[cols]
+    if not keep.all():
+        sub = sp.csr_array(sub[:, np.flatnonzero(keep)])
+        sub.sort_indices()
+    units = cols[keep]
+    matrix = sp.csr_array((np.ones(sub.nnz, dtype=bool), sub.indices, sub.indptr), shape=sub.shape)
+    reduced = ModelRows(
+        matrix=matrix,
+        population=rows.population,
+        need=rows.need,
+        region=rows.region,
+        service=rows.service,
+        n_original=rows.n_original,
+        volume=rows.volume,
+        group=rows.group,
+        distance=sub.data - 1.0,
+    )
+    return Reduction(
+        units=units,
+        must_keep=must_keep[units],
+        rows=reduced,
+        base_population=0.0,
+        base_need=0.0,
+        base_by_region=np.zeros(len(problem.regions)),
+        dominated_by={},
+        reaches_nothing=cols[~keep],
+    )

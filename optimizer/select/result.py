@@ -102,6 +102,7 @@ class SelectionResult:
     explanation: dict = field(default_factory=dict)
     stages: dict = field(default_factory=dict)
     capacity: bool = False
+    assignment_rule: str = "any"
     reached_population: float = math.nan
     spending: dict = field(default_factory=dict)
     assignment: Assignment | None = field(default=None, repr=False, compare=False)
@@ -125,6 +126,7 @@ class SelectionResult:
             "total_population": self.total_population,
             "coverage_share": self.coverage_share,
             "capacity": self.capacity,
+            "assignment": self.assignment_rule,
             "reached_population": self.reached_population,
             "capacity_shortfall": self.capacity_shortfall,
             "spending": self.spending,
@@ -192,10 +194,11 @@ def assemble(
     explanation: dict | None = None,
     stages: dict | None = None,
     capacity: bool = False,
+    assignment_rule: str = "any",
 ) -> SelectionResult:
     """Recompute every reported number from the selection mask (over all units)."""
     selected = np.asarray(selected, dtype=bool)
-    a = assign(problem, selected, capacity=capacity)
+    a = assign(problem, selected, capacity=capacity, rule=assignment_rule)
     hits = service_hits(problem, selected)
     w = problem.service_weights
     pop = problem.population
@@ -217,7 +220,7 @@ def assemble(
     by_region = _by_region(problem, selected, covered_pop_point, reached_pop_point, floors, ratio_units, capacity)
     by_service = _by_service(problem, selected, share, hits > 0, a)
     units = _units(problem, selected, hits, a, eligible, must_keep, excluded, dominated_by, budget, total_cost, proven=status == "optimal")
-    spending = {} if status == "infeasible" else _spending(problem, budget, total_cost, covered_need, eligible, capacity)
+    spending = {} if status == "infeasible" else _spending(problem, budget, total_cost, covered_need, eligible, capacity, assignment_rule)
     return SelectionResult(
         status=status,
         objective_mode=objective_mode,
@@ -240,16 +243,17 @@ def assemble(
         explanation=explanation or {},
         stages=stages or {},
         capacity=capacity,
+        assignment_rule=assignment_rule,
         reached_population=float(reached_pop_point.sum()),
         spending=spending,
         assignment=a,
     )
 
 
-def quality_of_coverage(problem: SelectionProblem, selected: np.ndarray, *, capacity: bool) -> float:
+def quality_of_coverage(problem: SelectionProblem, selected: np.ndarray, *, capacity: bool, rule: str = "any") -> float:
     """The quality of coverage of a selection mask (see :func:`_quality`)."""
     selected = np.asarray(selected, dtype=bool)
-    return _quality(problem, assign(problem, selected, capacity=capacity), selected)
+    return _quality(problem, assign(problem, selected, capacity=capacity, rule=rule), selected)
 
 
 def _quality(problem: SelectionProblem, a: Assignment, selected: np.ndarray) -> float:
@@ -266,7 +270,7 @@ def _quality(problem: SelectionProblem, a: Assignment, selected: np.ndarray) -> 
     return float((a.pairs["people"].to_numpy() * problem.service_weights[k] * ratio * problem.score[u]).sum())
 
 
-def _spending(problem: SelectionProblem, budget, total_cost: float, covered_need: float, eligible: np.ndarray, capacity: bool) -> dict:
+def _spending(problem: SelectionProblem, budget, total_cost: float, covered_need: float, eligible: np.ndarray, capacity: bool, rule: str = "any") -> dict:
     """What the budget bought: spent, unspent and whether coverage saturates (every
     eligible unit together would not cover more need)."""
     if budget is None:
@@ -274,7 +278,9 @@ def _spending(problem: SelectionProblem, budget, total_cost: float, covered_need
     if capacity and problem.coverage.n_pairs > SATURATION_MAX_PAIRS:
         most = None
     elif capacity:
-        a = assign(problem, eligible, capacity=True)
+        # (closest first, more units can serve less: people move to a nearer, fuller one;
+        # "saturated" then compares with every eligible unit contracted)
+        a = assign(problem, eligible, capacity=True, rule=rule)
         most = float(((a.served_people * problem.service_weights[None, :]).sum(axis=1) * np.divide(problem.need, problem.population, out=np.zeros_like(problem.need), where=problem.population > 0)).sum())
     else:
         hits = service_hits(problem, eligible) > 0

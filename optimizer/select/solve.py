@@ -39,12 +39,18 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
+from optimizer.select.assignment import RULES
 from optimizer.select.capacity_start import capacity_start
 from optimizer.select.greedy import greedy_select, ratio_fill, round_lp
 from optimizer.select.infeasibility import cheap_proofs, explain
 from optimizer.select.model import LinearModel, ModelSpec, build_model, stage_expressions
 from optimizer.select.problem import SelectionProblem
-from optimizer.select.reduce import DOMINANCE_WORK_LIMIT, Reduction, reduce_problem
+from optimizer.select.reduce import (
+    DOMINANCE_WORK_LIMIT,
+    Reduction,
+    closest_reduction,
+    reduce_problem,
+)
 from optimizer.select.result import (
     SelectionResult,
     assemble,
@@ -67,6 +73,7 @@ from optimizer.select.sums import column_sums, row_sums
 
 OBJECTIVES = ("coverage", "quality-coverage", "min-cost")
 SPEND = ("needed", "all")
+ASSIGNMENT_RULES = RULES
 CONTINUOUS_STAGE_TOLERANCE = 1e-7
 """Relative slack of a fixed stage value whose model has continuous parts that enter the
 value (the capacity model's assignment): such optima lie on no lattice. HiGHS's
@@ -115,6 +122,7 @@ class SelectionOptions:
     floors: float | Mapping | None = None
     ratio_standards: float | Mapping | None = None
     capacity: bool | None = None
+    assignment: str = "any"
     spend: str = "needed"
     solver: str = "highs"
     time_limit: float | None = None
@@ -136,6 +144,7 @@ def solve(
     floors: float | Mapping[str, float] | None = None,
     ratio_standards: float | Mapping[str, float] | None = None,
     capacity: bool | None = None,
+    assignment: str = "any",
     spend: str = "needed",
     solver: str = "highs",
     time_limit: float | None = None,
@@ -159,6 +168,9 @@ def solve(
     capacity : model unit capacities (a volume per period, in the unit of the problem's
         use rates), with assignment variables; None (default): whenever the units carry
         a capacity.
+    assignment : with capacities, who may use which contracted unit: ``"any"`` unit of
+        the service in reach (default), or ``"closest"``: people use the nearest
+        contracted unit, which serves up to its capacity (needs the pairs' distances).
     spend : ``"needed"`` (default): after coverage, the quality of coverage, then the
         least cost, so budget that buys nothing is left unspent; ``"all"``: after
         coverage, the largest total score of the selected units (spends the budget on
@@ -180,6 +192,7 @@ def solve(
         floors=floors,
         ratio_standards=ratio_standards,
         capacity=capacity,
+        assignment=assignment,
         spend=spend,
         solver=solver,
         time_limit=time_limit,
@@ -242,6 +255,12 @@ def validate_options(problem: SelectionProblem, o: SelectionOptions) -> tuple[Mo
     if o.spend not in SPEND:
         raise InputError(f"expected spend among {SPEND}", column="spend", found=o.spend)
     capacity = problem.capacity is not None if o.capacity is None else bool(o.capacity)
+    if o.assignment not in ASSIGNMENT_RULES:
+        raise InputError(f"expected an assignment rule among {ASSIGNMENT_RULES}", column="assignment", found=o.assignment)
+    if o.assignment == "closest" and not capacity:
+        raise InputError("expected unit capacities with the 'closest' assignment (without capacities everyone in reach is covered either way)", column="assignment")
+    if o.assignment == "closest" and problem.coverage.distance is None:
+        raise InputError("expected the distances of the coverage pairs for the 'closest' assignment (build the coverage with keep_distance=True, or give a travel table)", column="assignment")
     if capacity:
         if problem.capacity is None:
             raise InputError("expected a capacity column on the units to model capacities")
@@ -271,6 +290,7 @@ def validate_options(problem: SelectionProblem, o: SelectionOptions) -> tuple[Mo
         floors=floors,
         ratio_units=ratio_units,
         capacity=capacity,
+        assignment=o.assignment if capacity else "any",
     )
     return spec, eligible, must_keep, excluded
 
@@ -280,6 +300,11 @@ def _reduction(
 ) -> Reduction:
     """The (cached) reduction for these options; ``score_stage``: a "maximise total
     score" stage will run on it, so every unit is protected (see :mod:`.reduce`)."""
+    if spec.assignment == "closest":
+        key = ("closest", eligible.tobytes(), must_keep.tobytes())
+        if key not in problem._cache:
+            problem._cache[key] = closest_reduction(problem, eligible, must_keep)
+        return problem._cache[key]
     key, protected, flags = _reduction_key(problem, spec, eligible, must_keep, dominate=dominate, keep_rows=keep_rows, score_stage=score_stage)
     if not cache:
         return reduce_problem(problem, problem.rows_for(capacity=spec.capacity), eligible, must_keep, protected=protected, **flags)
@@ -401,7 +426,7 @@ def _spec_key(spec: ModelSpec) -> tuple:
     def arr(a):
         return None if a is None else a.tobytes()
 
-    return (spec.objective, spec.budget, spec.target, arr(spec.floors), arr(spec.ratio_units), spec.capacity)
+    return (spec.objective, spec.budget, spec.target, arr(spec.floors), arr(spec.ratio_units), spec.capacity, spec.assignment)
 
 
 def granularity(coef: np.ndarray) -> float | None:
@@ -474,6 +499,7 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
         floors=spec.floors,
         ratio_units=spec.ratio_units,
         capacity=spec.capacity,
+        assignment_rule=spec.assignment,
     )
     proof = cheap_proofs(problem, spec, eligible, must_keep)
     if proof is not None:
@@ -569,7 +595,7 @@ def solve_options(problem: SelectionProblem, o: SelectionOptions) -> SelectionRe
         )
 
     start = greedy_local.astype(float) if greedy_local is not None else None
-    if spec.capacity and o.warm_start:
+    if spec.capacity and spec.assignment == "any" and o.warm_start:
         # a complete feasible solution (units and assignment) from the capacity greedy
         start = capacity_start(model, red, problem.cost[red.units], problem.capacity[red.units], spec.budget, deadline=greedy_deadline)
     compact = None if spec.capacity else _compactor(problem, spec, must_keep, model)
@@ -650,7 +676,7 @@ def _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_
     unique, seconds = _only_selection(model, need_obj, first, remaining) if spec.capacity else (False, 0.0)
     if unique:
         for name, _ in plan[1:]:
-            value = _stage_value(problem, name, selected, spec) if name != "quality" else quality_of_coverage(problem, selected, capacity=True)
+            value = _stage_value(problem, name, selected, spec) if name != "quality" else quality_of_coverage(problem, selected, capacity=True, rule=spec.assignment)
             objective[name] = value
             stages[name] = {"status": "optimal", "value": value, "bound": value, "gap": 0.0, "seconds": seconds, "note": UNIQUE_NOTE}
         return "optimal"

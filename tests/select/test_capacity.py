@@ -322,3 +322,100 @@ def test_nothing_in_reach_is_explained_not_a_traceback(capacity):
     res = solve(build_problem(units, demand, coverage), budget=3.0, capacity=capacity)
     assert res.status == "optimal" and len(res.selected) == 0 and res.covered_population == 0.0
     assert "no demand point" in res.explanation["note"]
+
+
+def _closest_instance(seed: int, m: int, n: int):
+    """Units and points on a plane of kilometres (distinct distances, so every point has
+    one nearest unit), reach 40 km; the travel table carries the distances."""
+    rng = np.random.default_rng(7000 + seed)
+    up, dp = rng.uniform(0, 100, (m, 2)), rng.uniform(0, 100, (n, 2))
+    dist = np.sqrt(((dp[:, None, :] - up[None, :, :]) ** 2).sum(axis=2))
+    dense = dist <= 40.0
+    units = pd.DataFrame({"cost": rng.integers(1, 10, m).astype(float), "score": rng.integers(1, 10, m) / 10.0}, index=[f"u{j}" for j in range(m)])
+    pop = rng.integers(5, 60, n).astype(float)
+    demand = pd.DataFrame({"population": pop, "region": [f"r{i % 2}" for i in range(n)]}, index=[f"d{i}" for i in range(n)])
+    units["capacity"] = np.maximum(1.0, np.round(dense.T.astype(float) @ pop * rng.uniform(0.1, 0.4, m)))
+    m_csr = sp.csr_array(dense)
+    rows, cols = m_csr.nonzero()
+    order = np.lexsort((cols, rows))
+    coverage = Coverage(pd.Index(demand.index), pd.Index(units.index), m_csr, distance=dist[rows[order], cols[order]])
+    return units, demand, coverage, dense, dist
+
+
+def _closest_served(dense, dist, pop, cap, subset) -> float:
+    """Everyone goes to the nearest selected unit in reach; a unit serves up to its
+    capacity (need = population, one test per person: the people it can take)."""
+    if not subset.any():
+        return 0.0
+    d = np.where(dense & subset[None, :], dist, np.inf)
+    nearest = d.argmin(axis=1)
+    reached = np.isfinite(d.min(axis=1))
+    load = np.bincount(nearest[reached], weights=pop[reached], minlength=len(cap))
+    return float(np.minimum(load, cap)[subset].sum())
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_closest_first_equals_brute_force(seed):
+    """Closest-first assignment: the optimum equals the brute force over every subset, and
+    the reported assignment sends each point only to its nearest contracted unit."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(6, 10))
+    units, demand, coverage, dense, dist = _closest_instance(seed, m, int(rng.integers(10, 25)))
+    pop, cap, cost = demand["population"].to_numpy(), units["capacity"].to_numpy(), units["cost"].to_numpy()
+    budget = float(rng.uniform(0.3, 0.6) * cost.sum())
+    keep = [units.index[int(rng.integers(m))]] if seed % 3 == 0 else []
+    subsets = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
+    feasible = (subsets.astype(float) @ cost <= budget + 1e-9) & subsets[:, units.index.isin(keep)].all(axis=1)
+    served = np.array([_closest_served(dense, dist, pop, cap, s) for s in subsets])
+    best = served[feasible].max()
+    problem = build_problem(units, demand, coverage)
+    res = solve(problem, budget=budget, must_keep=keep, assignment="closest")
+    assert res.status == "optimal" and res.assignment_rule == "closest"
+    np.testing.assert_allclose(res.covered_population, best, rtol=1e-7, atol=1e-6)
+    chosen = units.index.isin(res.selected)
+    np.testing.assert_allclose(_closest_served(dense, dist, pop, cap, chosen), res.covered_population, rtol=1e-7, atol=1e-6)
+    for d_id, u_id in zip(res.assignment.pairs["demand_id"], res.assignment.pairs["unit_id"], strict=True):
+        i, j = demand.index.get_loc(d_id), units.index.get_loc(u_id)
+        assert dist[i, j] == np.where(dense[i] & chosen, dist[i], np.inf).min()
+    # closest first can never serve more than "any unit in reach" with the same budget
+    assert res.covered_population <= solve(problem, budget=budget, must_keep=keep).covered_population + 1e-6
+
+
+def test_closest_first_needs_capacities_and_distances():
+    units, demand, coverage, _, _ = _closest_instance(0, 5, 10)
+    problem = build_problem(units, demand, coverage)
+    with pytest.raises(InputError, match="closest"):
+        solve(problem, budget=5.0, assignment="closest", capacity=False)
+    bare = build_problem(units, demand, Coverage(coverage.demand_ids, coverage.unit_ids, coverage.matrix))
+    with pytest.raises(InputError, match="distances"):
+        solve(bare, budget=5.0, assignment="closest")
+
+
+def test_cli_closest_assignment_sends_everyone_to_the_nearest_lab(tmp_path):
+    """``--assignment closest``: each settlement's people appear only at its nearest
+    contracted lab in assignment.csv, and no more are served than with any lab in reach."""
+    from pathlib import Path
+
+    from optimizer.cli import main
+    from optimizer.geo.distance import haversine_km
+
+    ex = Path(__file__).resolve().parents[2] / "examples" / "select"
+    outs = {}
+    for rule in ("any", "closest"):
+        out = tmp_path / rule
+        try:
+            main(["select", "--units", str(ex / "units_capacity.csv"), "--demand", str(ex / "demand.csv"), "--radius-km", "15", "--budget", "400000", "--use-rate", "all=2", "--assignment", rule, "--out", str(out)])
+        except SystemExit as exc:
+            assert not exc.code
+        outs[rule] = out
+    closest = json.loads((outs["closest"] / "result.json").read_text())
+    anyway = json.loads((outs["any"] / "result.json").read_text())
+    assert closest["assignment"] == "closest"
+    assert closest["covered_population"] <= anyway["covered_population"] + 1e-6
+    units = pd.read_csv(ex / "units_capacity.csv").set_index("unit_id")
+    demand = pd.read_csv(ex / "demand.csv").set_index("demand_id")
+    chosen = units.loc[closest["selected"]]
+    pairs = pd.read_csv(outs["closest"] / "assignment.csv")
+    for d_id, u_id in zip(pairs["demand_id"], pairs["unit_id"], strict=True):
+        km = haversine_km(demand.at[d_id, "lon"], demand.at[d_id, "lat"], chosen["lon"].to_numpy(), chosen["lat"].to_numpy())
+        assert haversine_km(demand.at[d_id, "lon"], demand.at[d_id, "lat"], units.at[u_id, "lon"], units.at[u_id, "lat"]) <= km.min() + 1e-9
