@@ -32,7 +32,7 @@ Each reduction keeps at least one optimal solution of every stage it is used for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -232,17 +232,7 @@ def closest_reduction(problem: SelectionProblem, eligible: np.ndarray, must_keep
         sub.sort_indices()
     units = cols[keep]
     matrix = sp.csr_array((np.ones(sub.nnz, dtype=bool), sub.indices, sub.indptr), shape=sub.shape)
-    reduced = ModelRows(
-        matrix=matrix,
-        population=rows.population,
-        need=rows.need,
-        region=rows.region,
-        service=rows.service,
-        n_original=rows.n_original,
-        volume=rows.volume,
-        group=rows.group,
-        distance=sub.data - 1.0,
-    )
+    reduced = replace(rows, matrix=matrix, distance=sub.data - 1.0)
     return Reduction(
         units=units,
         must_keep=must_keep[units],
