@@ -76,7 +76,7 @@ def test_unknown_key_in_a_section_is_reported_with_the_allowed_keys(cli, tmp_pat
     path = write_scenario(tmp_path, f'extends = "{DEMO.as_posix()}"\nname = "k"\n[selection]\nbudjet = 5\n')
     res = cli("validate", path)
     assert res.code == 2
-    assert "key 'selection.budjet': unknown key; expected one of budget, capacity, exclude" in res.stderr
+    assert "key 'selection.budjet': unknown key; expected one of assignment, budget, capacity, exclude" in res.stderr
 
 
 def test_unreadable_scenario_is_a_problem_in_json(cli, tmp_path):
