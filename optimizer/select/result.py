@@ -195,6 +195,7 @@ def assemble(
     stages: dict | None = None,
     capacity: bool = False,
     assignment_rule: str = "any",
+    cheapest_cost: float | None = None,
 ) -> SelectionResult:
     """Recompute every reported number from the selection mask (over all units)."""
     selected = np.asarray(selected, dtype=bool)
@@ -220,7 +221,7 @@ def assemble(
     by_region = _by_region(problem, selected, covered_pop_point, reached_pop_point, floors, ratio_units, capacity)
     by_service = _by_service(problem, selected, share, hits > 0, a)
     units = _units(problem, selected, hits, a, eligible, must_keep, excluded, dominated_by, budget, total_cost, proven=status == "optimal")
-    spending = {} if status == "infeasible" else _spending(problem, budget, total_cost, covered_need, eligible, capacity, assignment_rule)
+    spending = {} if status == "infeasible" else _spending(problem, budget, total_cost, covered_need, eligible, capacity, assignment_rule, cheapest_cost)
     return SelectionResult(
         status=status,
         objective_mode=objective_mode,
@@ -270,11 +271,12 @@ def _quality(problem: SelectionProblem, a: Assignment, selected: np.ndarray) -> 
     return float((a.pairs["people"].to_numpy() * problem.service_weights[k] * ratio * problem.score[u]).sum())
 
 
-def _spending(problem: SelectionProblem, budget, total_cost: float, covered_need: float, eligible: np.ndarray, capacity: bool, rule: str = "any") -> dict:
-    """What the budget bought: spent, unspent and whether coverage saturates (every
-    eligible unit together would not cover more need)."""
+def _spending(problem: SelectionProblem, budget, total_cost: float, covered_need: float, eligible: np.ndarray, capacity: bool, rule: str = "any", cheapest: float | None = None) -> dict:
+    """What the budget bought: spent, unspent, whether coverage saturates (every eligible
+    unit together would not cover more need) and, when known, the least cost of any
+    selection with this coverage (``cheapest``: the rest of the spending buys quality)."""
     if budget is None:
-        return {"budget": None, "spent": total_cost, "unspent": None, "saturated": None, "max_coverage": None, "note": ""}
+        return {"budget": None, "spent": total_cost, "unspent": None, "saturated": None, "max_coverage": None, "cheapest_for_coverage": cheapest, "note": ""}
     if capacity and problem.coverage.n_pairs > SATURATION_MAX_PAIRS:
         most = None
     elif capacity:
@@ -289,14 +291,18 @@ def _spending(problem: SelectionProblem, budget, total_cost: float, covered_need
     unspent = max(float(budget) - total_cost, 0.0)
     total_need = float(problem.need.sum())
     share = covered_need / total_need if total_need > 0 else 1.0
+    cheap = ""
+    if cheapest is not None:
+        extra = total_cost - cheapest
+        cheap = f"; the cheapest selection with this coverage costs {cheapest:,.2f}" + (f", and {extra:,.2f} more buys a better quality of coverage" if extra > 1e-6 else "")
     if saturated:
         note = (
-            f"coverage saturates at {share:.2%} of the need (every eligible unit together would not cover more); "
+            f"coverage saturates at {share:.2%} of the need (every eligible unit together would not cover more){cheap}; "
             f"the selection costs {total_cost:,.2f} and {unspent:,.2f} of the budget is left unspent"
         )
     else:
-        note = f"{unspent:,.2f} of the budget is left unspent (no further unit fits, or none adds coverage or quality)" if unspent > 0 else "the whole budget is spent"
-    return {"budget": float(budget), "spent": total_cost, "unspent": unspent, "saturated": saturated, "max_coverage": most, "note": note}
+        note = (f"{unspent:,.2f} of the budget is left unspent (no further unit fits, or none adds coverage or quality)" if unspent > 0 else "the whole budget is spent") + cheap
+    return {"budget": float(budget), "spent": total_cost, "unspent": unspent, "saturated": saturated, "max_coverage": most, "cheapest_for_coverage": cheapest, "note": note}
 
 
 def _by_region(problem, selected, covered_pop_point, reached_pop_point, floors, ratio_units, capacity) -> pd.DataFrame:

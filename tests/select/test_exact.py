@@ -62,6 +62,11 @@ def test_coverage_lexicographic_equals_brute_force(seed, spend, instance_factory
     np.testing.assert_allclose(res.total_cost, b.cost[k], rtol=1e-9)
     chosen = inst.units.index.isin(res.selected)
     assert any((b.subsets[i] == chosen).all() for i in best)
+    if spend == "needed":
+        # the spending report's least cost of any selection with the optimal coverage
+        top = feasible & (np.abs(b.need_covered - b.need_covered[k]) <= 1e-9 * max(1.0, b.need_covered[k]))
+        np.testing.assert_allclose(res.spending["cheapest_for_coverage"], b.cost[top].min(), rtol=1e-9)
+        assert res.spending["cheapest_for_coverage"] <= res.total_cost + 1e-9
 
 
 @pytest.mark.parametrize("seed", SEEDS[:20])
