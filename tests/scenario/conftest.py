@@ -17,6 +17,9 @@ DEMO_DATA = DEMO.parent / "data"
 #: run-folder tests run (the capacitated demo has tests of its own).
 REACH_DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_reach.toml"
 REACH_EQUITY = Path(__file__).resolve().parents[1] / "data" / "equity_reach.toml"
+#: The checkout's demo that those extend (the installed copy may live elsewhere).
+REACH_BASE = Path(__file__).resolve().parents[2] / "scenarios" / "demo" / "scenario.toml"
+REACH_DATA = REACH_BASE.parent / "data"
 
 
 @dataclass(frozen=True)

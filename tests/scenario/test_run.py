@@ -17,7 +17,15 @@ import pytest
 
 from optimizer.scenario import load_scenario
 
-from .conftest import DEMO, DEMO_DATA, REACH_DEMO, REACH_EQUITY, run_cli, write_scenario
+from .conftest import (
+    DEMO_DATA,
+    REACH_BASE,
+    REACH_DATA,
+    REACH_DEMO,
+    REACH_EQUITY,
+    run_cli,
+    write_scenario,
+)
 
 # What issue 5 asks of each file (every unit: score, rank, eligible, selected, cost, region,
 # marginal coverage, why; every region before and after: population, units, units per
@@ -134,9 +142,9 @@ def test_summary_records_scenario_hashes_versions_status_gap_timings(demo_run):
     credits = s["scenario"]["resolved"]["credits"]
     assert "GeoNames" in credits and "CC BY 4.0" in credits and "OpenStreetMap contributors" in credits
     assert "OpenStreetMap contributors, ODbL" in (demo_run.folder / "report.html").read_text(encoding="utf-8")
-    units_file = str((DEMO_DATA / "units.csv").resolve())
-    assert s["inputs"][units_file] == hashlib.sha256((DEMO_DATA / "units.csv").read_bytes()).hexdigest()
-    assert str(DEMO.resolve()) in s["inputs"]
+    units_file = str((REACH_DATA / "units.csv").resolve())
+    assert s["inputs"][units_file] == hashlib.sha256((REACH_DATA / "units.csv").read_bytes()).hexdigest()
+    assert str(REACH_BASE.resolve()) in s["inputs"] and str(REACH_DEMO.resolve()) in s["inputs"]
     for package in ("optimizer", "python", "numpy", "pandas", "pulp", "highspy", "pymcdm"):
         assert s["versions"][package]
     assert s["status"] == "optimal"
@@ -207,7 +215,7 @@ def test_equity_variant_extends_the_demo_and_meets_its_floors(tmp_path):
     from optimizer.pipeline import run_scenario
 
     scenario = load_scenario(REACH_EQUITY)
-    assert scenario.units.file == (DEMO_DATA / "units.csv").resolve()  # from the base
+    assert scenario.units.file == (REACH_DATA / "units.csv").resolve()  # from the base
     assert scenario.selection.min_score == 0.25  # overridden
     assert scenario.selection.objective == "coverage"  # kept from the base
     assert scenario.scoring.weights == "preset:path-coefficients"  # kept from the base
