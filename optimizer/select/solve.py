@@ -693,7 +693,8 @@ def _later_stages(problem, spec, o, eligible, must_keep, plan, red, model, need_
     options for a quality-of-coverage stage. Each stage's optimum is fixed (:func:`_fix`)
     before the next; an earlier stage's value is never given up."""
     later = [name for name, _ in plan[1:]]
-    unique, seconds = _only_selection(model, need_obj, first, remaining) if spec.capacity else (False, 0.0)
+    # (stage 1 must be the served need itself: the test fixes its value on need_obj)
+    unique, seconds = _only_selection(model, need_obj, first, remaining) if spec.capacity and spec.objective == "coverage" else (False, 0.0)
     if unique:
         for name, _ in plan[1:]:
             value = _stage_value(problem, name, selected, spec) if name != "quality" else quality_of_coverage(problem, selected, capacity=True, rule=spec.assignment)

@@ -419,3 +419,30 @@ def test_cli_closest_assignment_sends_everyone_to_the_nearest_lab(tmp_path):
     for d_id, u_id in zip(pairs["demand_id"], pairs["unit_id"], strict=True):
         km = haversine_km(demand.at[d_id, "lon"], demand.at[d_id, "lat"], chosen["lon"].to_numpy(), chosen["lat"].to_numpy())
         assert haversine_km(demand.at[d_id, "lon"], demand.at[d_id, "lat"], units.at[u_id, "lon"], units.at[u_id, "lat"]) <= km.min() + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_capacity_min_cost_and_quality_objectives_equal_brute_force(seed):
+    """With capacities, min-cost (cheapest set serving a target share, then most served)
+    and quality-coverage (most need served weighted by the serving unit's score) equal the
+    brute force (max-flow served people; quality by an LP per subset)."""
+    rng = np.random.default_rng(50 + seed)
+    m = int(rng.integers(6, 9))
+    units, demand, coverage, dense = _instance(600 + seed, m=m, n=int(rng.integers(12, 25)), rate=1)
+    pop, cap, cost, score = demand["population"].to_numpy(), units["capacity"].to_numpy(), units["cost"].to_numpy(), units["score"].to_numpy()
+    subsets = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
+    served = np.array([_max_flow(dense, pop, cap, s) for s in subsets], dtype=float)
+    costs = subsets.astype(float) @ cost
+    problem = build_problem(units, demand, coverage)
+    target = float(np.round(0.6 * served.max() / pop.sum(), 3))
+    ok = served >= target * pop.sum() - 1e-9
+    res = solve(problem, objective="min-cost", target=target)
+    assert res.status == "optimal"
+    np.testing.assert_allclose(res.total_cost, costs[ok].min(), rtol=1e-9)
+    np.testing.assert_allclose(res.covered_population, served[ok & (costs <= costs[ok].min() + 1e-9)].max(), rtol=1e-7)
+    budget = float(0.4 * cost.sum())
+    within = costs <= budget + 1e-9
+    quality = np.array([_quality(dense, pop, 1, cap, score, s, 0.0) if w else -1.0 for s, w in zip(subsets, within, strict=True)])
+    res_q = solve(problem, objective="quality-coverage", budget=budget)
+    assert res_q.status == "optimal"
+    np.testing.assert_allclose(res_q.objective["quality"], quality.max(), rtol=1e-6)
