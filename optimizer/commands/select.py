@@ -59,7 +59,7 @@ def select(
     assignment: Annotated[str, typer.Option("--assignment", help="With capacities, who may use which contracted unit: any (a unit of the service in reach) or closest (the nearest contracted unit, which serves up to its capacity) (default: any).")] = "any",
     spend: Annotated[str, typer.Option("--spend", help="needed: after coverage, the quality of coverage, then the least cost, leaving budget that buys nothing unspent; all: after coverage, the largest total score, spending the budget (default: needed).")] = "needed",
     need: Annotated[str | None, typer.Option("--need", help="Need weights of population-group columns, e.g. pop_over_60=2 (default: none).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write selection.csv, regions.csv, services.csv and result.json into this new folder.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write selection.csv, regions.csv, services.csv, assignment.csv and result.json into this new folder.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder (default: no).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on standard output.")] = False,
 ) -> None:
