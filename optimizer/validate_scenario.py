@@ -533,6 +533,10 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
         unknown = [s for s in scenario.reach.km if s not in services]
         if unknown:
             col.add("reach.km", f"expected services among {sorted(services)}", found=unknown)
+    if check_sel and sel.solver != "greedy":
+        from optimizer.select.solvers import check_solver  # (pulp only when a scenario is checked)
+
+        col.run(lambda: check_solver(sel.solver), key="selection.solver")
     if check_sel and sel.objective == "min-cost" and sel.target is None and sel.floors is None:
         col.add("selection.target", "expected a coverage target (or floors) with objective = 'min-cost'")
     if check_sel and sel.objective != "min-cost" and sel.budget is None:

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from optimizer.errors import InputError
+from optimizer.errors import InfeasibleError, InputError
 from optimizer.output import emit_json
 from optimizer.paths import scenario_argument
 
@@ -75,8 +75,13 @@ def register(app: typer.Typer) -> None:
             raise InputError("output folder already exists; choose another --out or pass --force to replace it", file=folder)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if quiet:
-                result = run_scenario(loaded)
+            if quiet or as_json:
+                try:
+                    result = run_scenario(loaded)
+                except InfeasibleError as exc:
+                    if as_json:  # one JSON document on standard output, then exit 2 (the CLI's rule)
+                        emit_json({"status": "infeasible", "scenario": loaded.name, "message": str(exc), "explanation": exc.explanation})
+                    raise
                 written = write_run(result, folder, force=force)
             else:
                 with err_console.status(f"running scenario {loaded.name!r}") as status:

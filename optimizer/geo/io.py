@@ -157,6 +157,12 @@ def read_vector(path: str | Path, *, layer: str | None = None, what: str = "file
         raise
     except Exception as exc:
         raise InputError(f"could not read the {what} as a vector file: {exc}", file=p) from None
+    # a plain table (e.g. a CSV) reads as a frame without an active geometry column
+    if not isinstance(gdf, gpd.GeoDataFrame) or getattr(gdf, "_geometry_column_name", None) not in gdf.columns:
+        raise InputError(
+            f"expected a vector file with geometries for the {what} (GeoJSON, GeoPackage, Shapefile, GeoParquet), found a table without geometry",
+            file=p,
+        )
     if len(gdf) == 0:
         raise InputError(f"the {what} has no features", file=p)
     if gdf.crs is None:

@@ -187,3 +187,24 @@ def test_capacity_floor_infeasible_is_explained(cli, tmp_path):
     assert res.code == 2
     assert "floor" in res.stderr and ("budget" in res.stderr or "lower the floor" in res.stderr)
     assert not (tmp_path / "out").exists()
+
+
+def test_unknown_solver_plain_csv_regions_and_infeasible_json(cli, tmp_path):
+    """Issue reports: an unknown solver passed validate; a plain CSV as regions crashed
+    ('DataFrame' object has no attribute 'crs'); ``run --json`` printed nothing when the
+    scenario was infeasible."""
+    solver = write_scenario(tmp_path / "solver", f'extends = "{DEMO.as_posix()}"\nname = "s"\n[selection]\nsolver = "gurobi-9000"\n')
+    res = cli("validate", solver)
+    assert res.code == 2 and "key 'selection.solver': expected a solver among 'highs', 'cbc'" in res.stderr
+    table = tmp_path / "regions.csv"
+    table.write_text("region_id,name\nA,Alpha\n", encoding="utf-8")
+    regions = write_scenario(tmp_path / "regions", f'extends = "{DEMO.as_posix()}"\nname = "r"\n[regions]\nfile = "{table.as_posix()}"\n')
+    res = cli("validate", regions)
+    assert res.code == 2 and "regions.csv" in res.stderr and "found a table without geometry" in res.stderr
+    assert "Traceback" not in res.stderr
+    impossible = write_scenario(tmp_path / "inf", f'extends = "{DEMO.as_posix()}"\nname = "inf"\n[selection]\nbudget = 1000\nfloors = 1.0\ncapacity = false\n')
+    res = cli("run", impossible, "--out", tmp_path / "out", "--json")
+    assert res.code == 2
+    doc = res.json()
+    assert doc["status"] == "infeasible" and "floor" in doc["message"] and doc["explanation"]
+    assert not (tmp_path / "out").exists()
