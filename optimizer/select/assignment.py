@@ -143,14 +143,8 @@ def _capacitated(problem: SelectionProblem, selected: np.ndarray) -> Assignment:
         )
         b = np.concatenate([pop, problem.capacity[cols]])
         bounds = np.column_stack([np.zeros(npairs), pop[r_of_pair]])
-        first = _lp(-need_ratio, a, b, bounds)
-        z = first
-        if problem.score is not None:
-            served_need = float(need_ratio @ first)
-            a2 = sp.vstack([a, sp.csr_array(-need_ratio[None, :])], format="csr")
-            b2 = np.append(b, -(served_need - SERVED_TOLERANCE * max(1.0, abs(served_need))))
-            z = _lp(-need_ratio * problem.score[cols][j_local], a2, b2, bounds, fallback=first)
-        z = np.clip(z, 0.0, pop[r_of_pair])
+        quality = None if problem.score is None else need_ratio * problem.score[cols][j_local]
+        z = np.clip(_served_then_quality(need_ratio, quality, a, b, bounds), 0.0, pop[r_of_pair])
     served_row = np.bincount(r_of_pair, weights=z, minlength=n_rows)
     share_row = np.divide(served_row, pop, out=np.zeros_like(pop), where=pop > 0)
     # back to the (point, service) rows: row o = k * n + i belongs to merged row group[o]
@@ -202,14 +196,9 @@ def _closest(problem: SelectionProblem, selected: np.ndarray) -> Assignment:
         reached = np.bincount(r_d, minlength=n_rows) > 0
         b = np.concatenate([np.ones(n_rows), np.where(reached, -1.0, 0.0), np.zeros(nd), problem.capacity[cols]])
         bounds = np.column_stack([np.zeros(2 * nd), np.concatenate([pop[r_d], np.ones(nd)])])
-        c_need = np.concatenate([-need_ratio, np.zeros(nd)])
-        first = _lp(c_need, a_mat, b, bounds)
-        sol = first
-        if problem.score is not None:
-            served_need = float(-c_need @ first)
-            a2 = sp.vstack([a_mat, sp.csr_array(c_need[None, :])], format="csr")
-            b2 = np.append(b, -(served_need - SERVED_TOLERANCE * max(1.0, abs(served_need))))
-            sol = _lp(np.concatenate([-need_ratio * problem.score[j_d], np.zeros(nd)]), a2, b2, bounds, fallback=first)
+        no_a = np.zeros(nd)  # the shares a carry no value
+        quality = None if problem.score is None else np.concatenate([need_ratio * problem.score[j_d], no_a])
+        sol = _served_then_quality(np.concatenate([need_ratio, no_a]), quality, a_mat, b, bounds)
         z_d = np.clip(sol[:nd], 0.0, pop[r_d])
         z[np.flatnonzero(directed)] = z_d
     served_row = np.bincount(r, weights=z, minlength=m.shape[0])
@@ -231,6 +220,18 @@ def _closest(problem: SelectionProblem, selected: np.ndarray) -> Assignment:
     vol_pairs = people_pairs * np.divide(problem.volume[point[pr], svc[pr]], problem.population[point[pr]], out=np.zeros(len(pr)), where=problem.population[point[pr]] > 0)
     pairs = _pairs_frame(problem, point[pr], pj, svc[pr], people_pairs, vol_pairs)
     return Assignment(True, reach_hits, people, volume, load, pairs)
+
+
+def _served_then_quality(need: np.ndarray, quality: np.ndarray | None, a: sp.csr_array, b: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """``max need . v`` s.t. ``a v <= b`` within ``bounds``; then, with that value held
+    (to :data:`SERVED_TOLERANCE`), ``max quality . v`` when ``quality`` is given."""
+    first = _lp(-need, a, b, bounds)
+    if quality is None:
+        return first
+    served = float(need @ first)
+    a2 = sp.vstack([a, sp.csr_array(-need[None, :])], format="csr")
+    b2 = np.append(b, -(served - SERVED_TOLERANCE * max(1.0, abs(served))))
+    return _lp(-quality, a2, b2, bounds, fallback=first)
 
 
 def _lp(c: np.ndarray, a: sp.csr_array, b: np.ndarray, bounds: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:

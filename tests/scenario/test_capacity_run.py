@@ -18,7 +18,8 @@ from optimizer.geo.distance import haversine_km
 
 from .conftest import DEMO, DEMO_DATA, run_cli
 
-LAB, IMAGING, OVER_60 = {"lab": 2.0, "imaging": 0.3}, {"lab": 5.0, "imaging": 0.8}, "pop_over_60"
+RATES, OVER_60_RATES, OVER_60 = {"lab": 2.0, "imaging": 0.3}, {"lab": 5.0, "imaging": 0.8}, "pop_over_60"
+"""The demo's use rates per person, and for people over 60."""
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +58,8 @@ def test_assignment_is_feasible(capacity_run):
     per_point = pairs.groupby(["demand_id", "service"])["people"].sum()
     pop = demand.loc[per_point.index.get_level_values(0), "population"].to_numpy()
     assert (per_point.to_numpy() <= pop * (1 + 1e-9)).all()
-    rate = pairs["service"].map(LAB).to_numpy()
-    group_rate = pairs["service"].map(IMAGING).to_numpy()
+    rate = pairs["service"].map(RATES).to_numpy()
+    group_rate = pairs["service"].map(OVER_60_RATES).to_numpy()
     per_person = (rate * d["population"].to_numpy() + (group_rate - rate) * d[OVER_60].to_numpy()) / d["population"].to_numpy()
     np.testing.assert_allclose(pairs["volume"], pairs["people"] * per_person, rtol=1e-9)
     load = pairs.groupby("unit_id")["volume"].sum()
@@ -82,7 +83,7 @@ def test_reported_figures_recompute_from_the_assignment(capacity_run):
     by_service = pairs.groupby("service")["people"].sum()
     for service, row in summary["by_service"].items():
         assert row["covered"] == pytest.approx(by_service.get(service, 0.0), rel=1e-9)
-    rates = demand["population"] * (LAB["lab"] + LAB["imaging"]) + demand[OVER_60] * (IMAGING["lab"] - LAB["lab"] + IMAGING["imaging"] - LAB["imaging"])
+    rates = demand["population"] * (RATES["lab"] + RATES["imaging"]) + demand[OVER_60] * (OVER_60_RATES["lab"] - RATES["lab"] + OVER_60_RATES["imaging"] - RATES["imaging"])
     np.testing.assert_allclose(regions["volume_needed"].sum(), rates.sum(), rtol=1e-9)
     spending = summary["spending"]
     assert spending["unspent"] == pytest.approx(summary["budget"] - summary["total_cost"], abs=1e-6)
