@@ -25,11 +25,21 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from optimizer.errors import InfeasibleError
-from optimizer.geo.coverage import Reach, coverage_from_table, coverage_within
+from optimizer.errors import InfeasibleError, InputError
+from optimizer.geo.coverage import coverage_from_table, coverage_within
 from optimizer.geo.indicators import Decay, point_access, regions_from_points
 from optimizer.geo.io import Demand, Units
 from optimizer.geo.relation import Coverage
+from optimizer.geo.travel import TravelTable, compute_travel, coverage_from_travel
+from optimizer.geography import (
+    cache_dir,
+    km_reach,
+    minutes_reach,
+    reach_mode,
+    reach_unit,
+    scenario_reach,
+    travel_source,
+)
 from optimizer.mcdm.explain import contributions
 from optimizer.output import atomic_directory, write_json
 from optimizer.scenario import Scenario
@@ -109,6 +119,9 @@ class RunResult:
         Package -> version (optimizer, python, numpy, pandas, pulp, highspy, ...).
     warnings : tuple of str
         Suspicious but valid input found while loading (e.g. points outside every region).
+    travel : optimizer.geo.travel.TravelTable or None
+        The road or friction travel table the coverage came from (``inputs/travel.parquet``
+        of the run folder); None for great-circle and table reach.
     """
 
     scenario: Any
@@ -126,6 +139,7 @@ class RunResult:
     inputs: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    travel: TravelTable | None = None
 
 
 # --------------------------------------------------------------------------- running
@@ -196,21 +210,8 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def build_reach(scenario: Scenario) -> Reach:
-    """The scenario's ``[reach]`` as a :class:`optimizer.geo.coverage.Reach`.
-
-    ``km = {lab = 10}`` is the lab reach for every kind; ``km = {lab = {urban = 10}}``
-    per kind; ``default_km`` everything else.
-    """
-    by_service: dict[str, dict[str, float]] = {}
-    for service, value in scenario.reach.km.items():
-        by_service[service] = {"default": float(value)} if not isinstance(value, dict) else {k: float(v) for k, v in value.items()}
-    return Reach(default=float(scenario.reach.default_km), by_service=by_service)
-
-
-def build_coverage(scenario: Scenario, inputs: Inputs) -> Coverage:
-    """The sparse coverage relation: great-circle reach, or the scenario's travel table."""
-    units = Units(ids=inputs.unit_points.ids, lon=inputs.unit_points.lon, lat=inputs.unit_points.lat, frame=inputs.units)
+def _point_sets(inputs: Inputs) -> tuple[Demand, Units]:
+    units = Units(ids=inputs.unit_points.ids, lon=inputs.unit_points.lon, lat=inputs.unit_points.lat, frame=inputs.units, source=inputs.unit_points.source)
     demand = Demand(
         ids=inputs.demand_points.ids,
         lon=inputs.demand_points.lon,
@@ -218,19 +219,54 @@ def build_coverage(scenario: Scenario, inputs: Inputs) -> Coverage:
         population=inputs.demand_points.population,
         need=inputs.demand_points.need,
         frame=inputs.demand,
+        source=inputs.demand_points.source,
     )
-    travel = scenario.travel
-    if travel is not None:
+    return demand, units
+
+
+def build_travel(scenario: Scenario, inputs: Inputs, *, progress: Callable[[int, int], None] | None = None) -> TravelTable | None:
+    """The road or friction travel table within the largest cut-off (cached); None otherwise."""
+    source = travel_source(scenario)
+    if source is None:
+        return None
+    demand, units = _point_sets(inputs)
+    return compute_travel(
+        source,
+        demand,
+        units,
+        minutes_reach(scenario).maximum,
+        cache_dir=cache_dir(scenario),
+        workers=scenario.reach.workers,
+        progress=progress,
+    )
+
+
+def build_coverage(scenario: Scenario, inputs: Inputs, travel: TravelTable | None = None) -> Coverage:
+    """The sparse coverage relation in the scenario's reach mode (see :mod:`optimizer.geography`).
+
+    ``travel`` is the road or friction table from :func:`build_travel` (computed here when
+    the mode needs one and it is not given).
+    """
+    demand, units = _point_sets(inputs)
+    mode = reach_mode(scenario)
+    if mode in ("road", "friction"):
+        table = travel if travel is not None else build_travel(scenario, inputs)
+        assert table is not None
+        return coverage_from_travel(table, demand, units, minutes_reach(scenario), kind_col="kind", service_col="service")
+    if mode == "table":
+        travel_in = scenario.travel
+        if travel_in is None:
+            raise InputError("expected a [travel] section with reach.mode = 'table'", option="reach.mode", file=scenario.path)
         return coverage_from_table(
-            travel.file,
+            travel_in.file,
             demand,
             units,
-            travel.max_distance,
-            demand_col=travel.demand_id,
-            unit_col=travel.unit_id,
-            value_col=travel.distance,
+            travel_in.max_distance,
+            demand_col=travel_in.demand_id,
+            unit_col=travel_in.unit_id,
+            value_col=travel_in.distance,
         )
-    return coverage_within(demand, units, build_reach(scenario), kind_col="kind", service_col="service", keep_distance=True)
+    return coverage_within(demand, units, km_reach(scenario), kind_col="kind", service_col="service", keep_distance=True)
 
 
 def _subset(coverage: Coverage, mask: np.ndarray) -> Coverage:
@@ -372,13 +408,15 @@ class PreparedSelection:
     coverage: Coverage
     problem: SelectionProblem
     options: SelectionOptions
+    travel: TravelTable | None = None
 
 
-def prepare_selection(scenario: Scenario, inputs: Inputs) -> PreparedSelection:
-    """Scores -> coverage relation -> merged selection problem and the solver options."""
+def prepare_selection(scenario: Scenario, inputs: Inputs, *, travel_progress: Callable[[int, int], None] | None = None) -> PreparedSelection:
+    """Scores -> (travel table) -> coverage relation -> merged selection problem and the solver options."""
     scored = _scored(inputs)
     units = inputs.units.assign(quality=scored["quality"])
-    coverage = build_coverage(scenario, inputs)
+    travel = build_travel(scenario, inputs, progress=travel_progress)
+    coverage = build_coverage(scenario, inputs, travel)
     sel = scenario.selection
     problem = build_problem(
         units,
@@ -407,7 +445,7 @@ def prepare_selection(scenario: Scenario, inputs: Inputs) -> PreparedSelection:
         time_limit=sel.time_limit,
         gap_rel=sel.gap,
     )
-    return PreparedSelection(units=units, scored=scored, coverage=coverage, problem=problem, options=options)
+    return PreparedSelection(units=units, scored=scored, coverage=coverage, problem=problem, options=options, travel=travel)
 
 
 def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs: Inputs | None = None) -> RunResult:
@@ -428,7 +466,10 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs
 
     say(f"building the coverage relation ({len(inputs.demand):,} demand points x {len(inputs.units):,} units)")
     t0 = time.perf_counter()
-    prepared = prepare_selection(scenario, inputs)
+    def travel_progress(done: int, total: int) -> None:
+        say(f"travel times on the {reach_mode(scenario)} network: {done:,} of {total:,} units")
+
+    prepared = prepare_selection(scenario, inputs, travel_progress=travel_progress)
     units, scored, coverage, problem = prepared.units, prepared.scored, prepared.coverage, prepared.problem
     demand = inputs.demand
     timings["geography"] = time.perf_counter() - t0
@@ -448,7 +489,7 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs
     contracted = units["contracted"].to_numpy(dtype=bool)
     selected = units.index.isin(selection.selected)
     regions = _region_index(inputs, demand, units)
-    reach_max = scenario.travel.max_distance if scenario.travel is not None else build_reach(scenario).maximum
+    reach_max = scenario.travel.max_distance if reach_mode(scenario) == "table" and scenario.travel is not None else scenario_reach(scenario).maximum
     decay = Decay.default(reach_max)
     assignment_before = assign(problem, contracted, capacity=selection.capacity, rule=selection.assignment_rule)
     before, share_before, hits_before = _network_state(problem, coverage, decay, assignment_before, contracted, demand, units, regions)
@@ -491,6 +532,7 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs
         inputs=inputs.hashes,
         versions=package_versions(),
         warnings=tuple(inputs.warnings),
+        travel=prepared.travel,
     )
 
 
@@ -588,6 +630,11 @@ def summary(run: RunResult) -> dict:
         },
         "inputs": run.inputs,
         "versions": run.versions,
+        "reach": {
+            "mode": reach_mode(run.scenario),
+            "unit": reach_unit(run.scenario),
+            "travel": run.travel.summary() if run.travel is not None else None,
+        },
         "status": sel.status,
         "gap": sel.gap,
         "bound": sel.bound,
@@ -665,6 +712,9 @@ def write_run(run: RunResult, out_dir: str | Path, *, force: bool = False) -> Pa
             gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326").to_file(
                 path, layer="demand", driver="GPKG"
             )
+        if run.travel is not None:  # the computed travel table, so the run can be audited and re-run
+            (tmp / "inputs").mkdir()
+            run.travel.pairs.to_parquet(tmp / "inputs" / "travel.parquet", index=False)
         if outputs.report:
             from optimizer.report import write_report
 

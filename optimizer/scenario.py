@@ -38,7 +38,16 @@ PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("demand", "file"),
     ("regions", "file"),
     ("travel", "file"),
+    ("reach", "cache"),
+    ("roads", "extract"),
+    ("friction", "raster"),
+    ("friction", "landcover"),
+    ("friction", "landcover_speeds"),
+    ("friction", "roads"),
+    ("demand", "group_shares"),
 )
+#: Tables whose every value is a file path (resolved like :data:`PATH_KEYS`).
+PATH_TABLES: tuple[tuple[str, ...], ...] = (("demand", "group_rasters"),)
 
 
 class Section(BaseModel):
@@ -73,9 +82,26 @@ class UnitsInput(PointsInput):
 
 
 class DemandInput(PointsInput):
-    """``[demand]``: demand points (settlements) with population and need groups."""
+    """``[demand]``: demand points (settlements) with population and need groups, or a
+    population raster (GeoTIFF of people per cell) whose cells become demand points."""
 
-    file: Path = Field(description="Demand table (CSV/Parquet with lon/lat) or point/polygon vector file.")
+    file: Path = Field(
+        description="Demand table (CSV/Parquet with lon/lat), point/polygon vector file, or a population raster "
+        "(.tif: people per cell, clipped to the regions, each cell a demand point)."
+    )
+    raster_factor: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Population raster: aggregate blocks of N x N cells into one demand point (default 1)."
+    )
+    raster_cell_m: PositiveFloat | None = Field(
+        None, description="Population raster: aggregate to cells of about this size in metres (instead of raster_factor)."
+    )
+    group_rasters: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Population raster: group column -> raster of the group's people on the same grid (e.g. WorldPop age rasters).",
+    )
+    group_shares: Path | None = Field(
+        None, description="Population raster: table region_id + one column per group with the group's share of the region's people."
+    )
     id: str = Field("demand_id", description="Demand id column.")
     population: str = Field("population", description="Population column (>= 0).")
     kind: str = Field("kind", description="Region kind column (urban/rural...) for reach and ratio standards.")
@@ -151,16 +177,60 @@ class Scoring(Section):
 
 
 class Reach(Section):
-    """``[reach]``: distance (km) within which a unit serves a demand point.
+    """``[reach]``: how far a unit serves a demand point.
 
-    ``km`` maps a service to either one distance or a table of region kind -> distance;
-    ``default_km`` applies to everything not listed.
+    ``mode`` chooses how reach is measured: great-circle km (``km``, ``default_km``),
+    travel minutes on the roads of an OpenStreetMap extract (``[roads]``) or over a
+    friction surface (``[friction]``) with cut-offs ``minutes``/``default_minutes``, or
+    the user's travel table (``[travel]``). ``km`` and ``minutes`` map a service to one
+    value or to a table of region kind -> value; the defaults apply to everything else.
     """
 
-    default_km: PositiveFloat = Field(20.0, description="Reach for services and kinds not listed (km).")
+    mode: Literal["great-circle", "road", "friction", "table"] | None = Field(
+        None, description="great-circle | road | friction | table (default: table with [travel], else great-circle)."
+    )
+    default_km: PositiveFloat = Field(20.0, description="Great-circle reach for services and kinds not listed (km).")
     km: dict[str, PositiveFloat | dict[str, PositiveFloat]] = Field(
         default_factory=dict, description="service -> km, or service -> {kind -> km}."
     )
+    default_minutes: PositiveFloat = Field(30.0, description="Road/friction cut-off for services and kinds not listed (minutes).")
+    minutes: dict[str, PositiveFloat | dict[str, PositiveFloat]] = Field(
+        default_factory=dict, description="service -> minutes, or service -> {kind -> minutes} (e.g. lab = {urban = 30, rural = 60})."
+    )
+    cache: Path | None = Field(
+        None, description="Folder caching computed travel tables (default: .optimizer-cache beside the scenario file)."
+    )
+    workers: Annotated[int, Field(ge=1)] = Field(1, description="Processes computing road/friction travel times.")
+
+
+class RoadsInput(Section):
+    """``[roads]``: the OpenStreetMap extract for ``reach.mode = "road"`` (and roads burnt onto
+    a land-cover friction surface). Speeds: see ``optimizer.geo.roads.ROAD_SPEEDS``."""
+
+    extract: Path = Field(description="OpenStreetMap extract (.osm.pbf, as Geofabrik serves them).")
+    network: Literal["driving", "walking"] = Field("driving", description="driving | walking.")
+    speeds: dict[str, PositiveFloat] = Field(default_factory=dict, description="Highway class -> km/h, overriding the defaults.")
+    use_maxspeed: bool = Field(True, description="A way's posted maxspeed replaces its class speed.")
+    walking_kmh: PositiveFloat = Field(5.0, description="Speed on the walking network (km/h).")
+    offroad_kmh: PositiveFloat = Field(5.0, description="Speed between a point and its nearest road node (km/h).")
+    snap_max_m: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+        2000.0, description="Farthest a point may be from a road (metres); a unit farther is an error, a demand point is reported."
+    )
+
+
+class FrictionInput(Section):
+    """``[friction]``: the friction surface for ``reach.mode = "friction"`` (AccessMod's method)."""
+
+    raster: Path | None = Field(None, description="Friction raster in minutes per metre (projected CRS in metres).")
+    landcover: Path | None = Field(None, description="Land-cover raster (class codes; projected CRS in metres), instead of raster.")
+    landcover_speeds: Path | dict[str, dict[Literal["walking", "motorised"], Annotated[float, Field(ge=0, allow_inf_nan=False)]]] | None = Field(
+        None, description="Class -> {walking, motorised} km/h, or a table class, walking_kmh, motorised_kmh (0 = impassable)."
+    )
+    roads: Path | None = Field(
+        None, description="Roads burnt onto the land cover at their speed: an .osm.pbf extract, or lines with a kmh or highway column."
+    )
+    mode: Literal["walking", "motorised", "mixed"] = Field("mixed", description="walking | motorised | mixed (drive on roads, walk elsewhere).")
+    walking_kmh: PositiveFloat = Field(5.0, description="Walking speed on road cells in walking mode (km/h).")
 
 
 class Selection(Section):
@@ -231,6 +301,8 @@ class Scenario(Section):
     demand: DemandInput
     regions: RegionsInput | None = None
     travel: TravelInput | None = None
+    roads: RoadsInput | None = None
+    friction: FrictionInput | None = None
     criteria: Criteria = Field(default_factory=Criteria)
     scoring: Scoring = Field(default_factory=Scoring)
     reach: Reach = Field(default_factory=Reach)
@@ -304,12 +376,21 @@ def _leaf_origins(data: Mapping[str, Any], file: Path, prefix: str = "") -> dict
     return out
 
 
+def _absolute(text: str, folder: Path) -> str:
+    p = Path(text).expanduser()
+    return str(p if p.is_absolute() else (folder / p).resolve())
+
+
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
     for section, key in PATH_KEYS:
         table = data.get(section)
         if isinstance(table, dict) and isinstance(table.get(key), str) and table[key].strip():
-            p = Path(table[key]).expanduser()
-            table[key] = str(p if p.is_absolute() else (folder / p).resolve())
+            table[key] = _absolute(table[key], folder)
+    for section, key in PATH_TABLES:
+        table = data.get(section)
+        inner = table.get(key) if isinstance(table, dict) else None
+        if isinstance(inner, dict):
+            table[key] = {k: _absolute(v, folder) if isinstance(v, str) and v.strip() else v for k, v in inner.items()}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -39,15 +39,18 @@ from optimizer.geo.io import (
     load_units,
     region_column,
 )
+from optimizer.geography import mode_problems
 from optimizer.mcdm.catalog import DIMENSIONS, aggregate_indicators, match_dimensions
 from optimizer.mcdm.scoring import ScoreResult, resolve_method, score
 from optimizer.mcdm.weights import WeightSpec, resolve_weights
 from optimizer.scenario import (
     Criteria,
     DemandInput,
+    FrictionInput,
     Outputs,
     Reach,
     RegionsInput,
+    RoadsInput,
     Scenario,
     Scoring,
     Selection,
@@ -65,6 +68,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "demand": DemandInput,
     "regions": RegionsInput,
     "travel": TravelInput,
+    "roads": RoadsInput,
+    "friction": FrictionInput,
     "criteria": Criteria,
     "scoring": Scoring,
     "reach": Reach,
@@ -565,6 +570,15 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
         unknown = sorted(reach_kinds - kinds)
         if unknown:
             col.add("reach.km", f"expected region kinds among {sorted(kinds)} (demand kind column)", found=unknown)
+        minute_kinds = {k for v in scenario.reach.minutes.values() if isinstance(v, dict) for k in v} - {"default"}
+        unknown = sorted(minute_kinds - kinds)
+        if unknown:
+            col.add("reach.minutes", f"expected region kinds among {sorted(kinds)} (demand kind column)", found=unknown)
+    for key, message in mode_problems(scenario):
+        col.add(key, message)
+    for key, path in _geography_files(scenario):
+        if not Path(path).is_file():
+            col.add(key, "expected an existing file", found=str(path))
 
     if col.errors:
         return None, col.errors, col.warnings
@@ -588,6 +602,23 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
     return inputs, [], col.warnings
 
 
+def _geography_files(scenario: Scenario) -> list[tuple[str, Path]]:
+    """(key, path) of every roads, friction and population-raster file the scenario names."""
+    out: list[tuple[str, Path]] = []
+    if scenario.roads is not None:
+        out.append(("roads.extract", Path(scenario.roads.extract)))
+    if scenario.friction is not None:
+        f = scenario.friction
+        for key in ("raster", "landcover", "roads", "landcover_speeds"):
+            value = getattr(f, key)
+            if isinstance(value, Path):
+                out.append((f"friction.{key}", value))
+    out.extend((f"demand.group_rasters.{g}", Path(p)) for g, p in scenario.demand.group_rasters.items())
+    if scenario.demand.group_shares is not None:
+        out.append(("demand.group_shares", Path(scenario.demand.group_shares)))
+    return out
+
+
 def _input_files(scenario: Scenario) -> list[Path]:
     """Every file the scenario reads (data files, weight files named in the spec)."""
     files = [scenario.units.file, scenario.demand.file]
@@ -595,6 +626,7 @@ def _input_files(scenario: Scenario) -> list[Path]:
         files.append(scenario.regions.file)
     if scenario.travel is not None:
         files.append(scenario.travel.file)
+    files.extend(p for _, p in _geography_files(scenario) if p.is_file())
     spec = scenario.scoring.weights
     base = scenario.base_dir("scoring.weights")
     for token in spec.replace(":", ",").replace(";", ",").split(","):

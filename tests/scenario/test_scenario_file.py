@@ -78,7 +78,7 @@ def test_every_schema_error_names_key_expectation_and_file(tmp_path):
     text = {str(e) for e in info.value.errors}
     file = str(path.resolve())
     expected = {
-        f"{file}: key 'colour': unknown key; expected one of credits, criteria, demand, description, name, outputs, reach, regions, scoring, selection, travel, units",
+        f"{file}: key 'colour': unknown key; expected one of credits, criteria, demand, description, friction, name, outputs, reach, regions, roads, scoring, selection, travel, units",
         f"{file}: key 'selection.budget': expected a number greater than or equal to 0, found -5",
         f"{file}: key 'selection.objective': expected 'coverage', 'quality-coverage' or 'min-cost', found 'max'",
         f"{file}: key 'selection.floors': expected a number less than or equal to 1 or a valid dictionary, found 2",
