@@ -54,11 +54,12 @@ def _register_commands() -> None:
         score,
         select,
         sweep,
+        travel,
         validate,
         weights,
     )
 
-    for module in (run, validate, sweep, diff, score, compare, weights, access, select, panel):
+    for module in (run, validate, sweep, diff, score, compare, weights, access, select, panel, travel):
         module.register(app)
 
 

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from optimizer.commands import travel_options as opt
 from optimizer.errors import InputError
 from optimizer.geo.analysis import (
     RegionAssignment,
@@ -168,9 +169,26 @@ def access(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder (default: no).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on standard output.")] = False,
+    roads: opt.Roads = None,
+    friction: opt.Friction = None,
+    landcover: opt.Landcover = None,
+    speeds: opt.Speeds = None,
+    road_lines: opt.RoadLines = None,
+    travel_mode: opt.TravelMode = "mixed",
+    minutes: opt.Minutes = None,
+    network: opt.Network = "driving",
+    road_speed: opt.RoadSpeed = None,
+    offroad_kmh: opt.OffroadKmh = 5.0,
+    snap_max_m: opt.SnapMax = 2000.0,
+    workers: opt.Workers = 1,
 ) -> None:
     """Coverage, units per 100,000, 2SFCA and E2SFCA accessibility per region."""
-    check_reach_options(radius_km, distances, max_distance)
+    source = opt.travel_source(roads=roads, friction=friction, landcover=landcover, speeds=speeds, road_lines=road_lines, travel_mode=travel_mode, network=network, road_speed=road_speed, offroad_kmh=offroad_kmh, snap_max_m=snap_max_m)
+    opt.check_minutes(source, minutes)
+    if source is None:
+        check_reach_options(radius_km, distances, max_distance)
+    elif radius_km is not None or distances is not None or standards is not None:
+        raise InputError("expected one reach: --radius-km, --distances, or a travel source with --minutes (standards need km or a table)", option="--radius-km/--distances/--standards")
     if regions is not None and region_col is not None:
         raise InputError("expected either --regions or --region-col, not both", option="--regions/--region-col")
     if (reach_by_kind or reach_by_service) and distances is not None:
@@ -185,7 +203,11 @@ def access(
     )
     demand_set = _with_region_kind(demand_set, assignment, kind_col)
 
-    if distances is not None:
+    if source is not None:
+        coverage = opt.travel_coverage(source, demand_set, unit_set, float(minutes), workers=workers, service_col=service_col, kind_col=kind_col)
+        reach_value = float(minutes)
+        reach_text = f"{source.mode} travel <= {minutes:g} min"
+    elif distances is not None:
         coverage = coverage_from_table(distances, demand_set, unit_set, float(max_distance))
         reach_value = float(max_distance)
         reach_text = f"travel table {distances} <= {max_distance:g}"

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from optimizer.commands import travel_options as opt
 from optimizer.errors import InfeasibleError, InputError
 from optimizer.geo.coverage import check_reach_options, coverage_from_table, coverage_within
 from optimizer.geo.io import load_demand, load_units, parse_need_weights, parse_pairs, region_column
@@ -62,14 +63,33 @@ def select(
     out: Annotated[Path | None, typer.Option("--out", help="Write selection.csv, regions.csv, services.csv, assignment.csv and result.json into this new folder.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder (default: no).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on standard output.")] = False,
+    roads: opt.Roads = None,
+    friction: opt.Friction = None,
+    landcover: opt.Landcover = None,
+    speeds: opt.Speeds = None,
+    road_lines: opt.RoadLines = None,
+    travel_mode: opt.TravelMode = "mixed",
+    minutes: opt.Minutes = None,
+    network: opt.Network = "driving",
+    road_speed: opt.RoadSpeed = None,
+    offroad_kmh: opt.OffroadKmh = 5.0,
+    snap_max_m: opt.SnapMax = 2000.0,
+    workers: opt.Workers = 1,
 ) -> None:
     """Choose the units to contract: budgeted maximal coverage, exact (MILP) by default."""
-    check_reach_options(radius_km, distances, max_distance)
+    source = opt.travel_source(roads=roads, friction=friction, landcover=landcover, speeds=speeds, road_lines=road_lines, travel_mode=travel_mode, network=network, road_speed=road_speed, offroad_kmh=offroad_kmh, snap_max_m=snap_max_m)
+    opt.check_minutes(source, minutes)
+    if source is None:
+        check_reach_options(radius_km, distances, max_distance)
+    elif radius_km is not None or distances is not None:
+        raise InputError("expected one reach: --radius-km, --distances, or a travel source with --minutes", option="--radius-km/--distances")
     if (floor is not None or ratio is not None) and region_col is None:
         region_col = "region"
     unit_set = load_units(units, id_col=unit_id)
     demand_set = load_demand(demand, id_col=demand_id, population_col=population_col, need_weights=parse_need_weights(need))
-    if distances is not None:
+    if source is not None:
+        coverage = opt.travel_coverage(source, demand_set, unit_set, float(minutes), workers=workers, service_col=service_col)
+    elif distances is not None:
         coverage = coverage_from_table(distances, demand_set, unit_set, float(max_distance))
     else:
         coverage = coverage_within(demand_set, unit_set, float(radius_km), service_col=service_col, keep_distance=assignment == "closest")

@@ -525,6 +525,8 @@ def coverage_from_table(
     max_distance = _positive(max_distance, "--max-distance")
     p = Path(path)
     df = read_table(p, id_columns=[demand_col, unit_col], what="travel table")
+    if value_col == "distance" and "distance" not in df.columns and "minutes" in df.columns:
+        value_col = "minutes"  # a table written by ``optimizer travel``
     require_columns(df, [demand_col, unit_col, value_col], file=p)
     values = numeric_column(df, value_col, file=p, minimum=0.0)
     d_ids = df[demand_col].astype(str).str.strip().to_numpy(dtype=object)

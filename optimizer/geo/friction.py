@@ -77,9 +77,9 @@ class FrictionSurface:
         from pyproj import Transformer
 
         x, y = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True).transform(np.asarray(lon, float), np.asarray(lat, float))
-        col, row = ~self.transform * (np.asarray(x), np.asarray(y))
-        row = np.floor(np.asarray(row, float))
-        col = np.floor(np.asarray(col, float))
+        t = self.transform  # north-up (checked on reading): no rotation terms
+        col = np.floor((np.asarray(x, float) - t.c) / t.a)
+        row = np.floor((np.asarray(y, float) - t.f) / t.e)
         rows, cols = self.shape
         inside = np.isfinite(row) & np.isfinite(col) & (row >= 0) & (row < rows) & (col >= 0) & (col < cols)
         return np.where(inside, row, 0).astype(np.int64), np.where(inside, col, 0).astype(np.int64), inside
