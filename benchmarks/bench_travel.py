@@ -97,7 +97,7 @@ def main() -> None:
         elif name == "friction":
             rows.append(friction(args.friction_size, args.workers))
         print(f"{rows[-1][0]}: {rows[-1][1]:.1f} s", flush=True)
-    print(f"\n| case | seconds | pairs | peak MB |\n|---|---:|---:|---:|")
+    print("\n| case | seconds | pairs | peak MB |\n|---|---:|---:|---:|")
     for label, seconds, pairs in rows:
         print(f"| {label} | {seconds:.1f} | {pairs:,} | {_peak_mb():,.0f} |")
 

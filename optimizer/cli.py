@@ -50,6 +50,7 @@ def _register_commands() -> None:
         compare,
         diff,
         panel,
+        population,
         run,
         score,
         select,
@@ -59,7 +60,7 @@ def _register_commands() -> None:
         weights,
     )
 
-    for module in (run, validate, sweep, diff, score, compare, weights, access, select, panel, travel):
+    for module in (run, validate, sweep, diff, score, compare, weights, access, select, panel, travel, population):
         module.register(app)
 
 

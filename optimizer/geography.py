@@ -122,3 +122,62 @@ def cache_dir(scenario: Scenario) -> Path:
         return Path(scenario.reach.cache)
     base = scenario.path.parent if scenario.path is not None else Path.cwd()
     return base / CACHE_FOLDER
+
+
+RASTER_SUFFIXES = (".tif", ".tiff")
+
+
+def is_population_raster(path: str | Path) -> bool:
+    """A demand file that is a population raster (GeoTIFF of people per cell)."""
+    return Path(path).suffix.lower() in RASTER_SUFFIXES
+
+
+def raster_demand_table(scenario: Scenario, regions) -> Path:
+    """The demand points of the scenario's population raster, as a cached CSV.
+
+    The raster is clipped to the scenario's regions (when it has any) and aggregated as
+    ``raster_factor`` / ``raster_cell_m`` say (:func:`optimizer.geo.population.raster_demand`);
+    the table is kept in :func:`cache_dir` under a key of the files' bytes and the options,
+    and read back on the next run.
+    """
+    import hashlib
+    import json
+    import os
+
+    from optimizer.geo.population import raster_demand, write_demand
+    from optimizer.geo.travel import _file_digest
+
+    d = scenario.demand
+    files = [Path(d.file), *map(Path, d.group_rasters.values())]
+    if d.group_shares is not None:
+        files.append(Path(d.group_shares))
+    if scenario.regions is not None:
+        files.append(Path(scenario.regions.file))
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "files": [_file_digest(p) for p in files],
+                "factor": d.raster_factor,
+                "cell_m": d.raster_cell_m,
+                "groups": sorted(d.group_rasters),
+                "regions": None if scenario.regions is None else [scenario.regions.id, scenario.regions.layer],
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
+    out = cache_dir(scenario) / f"demand-{key[:20]}.csv"
+    if out.is_file():
+        return out
+    made = raster_demand(
+        d.file,
+        regions=regions,
+        factor=d.raster_factor,
+        cell_m=d.raster_cell_m,
+        groups={k: Path(v) for k, v in d.group_rasters.items()} or None,
+        group_shares=d.group_shares,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.csv")
+    write_demand(made, tmp)
+    os.replace(tmp, out)
+    return out

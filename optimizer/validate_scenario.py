@@ -39,7 +39,7 @@ from optimizer.geo.io import (
     load_units,
     region_column,
 )
-from optimizer.geography import mode_problems
+from optimizer.geography import is_population_raster, mode_problems, raster_demand_table
 from optimizer.mcdm.catalog import DIMENSIONS, aggregate_indicators, match_dimensions
 from optimizer.mcdm.scoring import ScoreResult, resolve_method, score
 from optimizer.mcdm.weights import WeightSpec, resolve_weights
@@ -449,7 +449,11 @@ def check_inputs(scenario: Scenario, *, skip: frozenset[str] = frozenset()) -> t
     units, units_complete = _units_frame(units_pts, u, regions, col) if units_pts is not None else (None, False)
     d = scenario.demand
     demand_pts = None
-    if readable["demand"]:
+    if readable["demand"] and is_population_raster(d.file):  # cells of a population raster become the points
+        table_file = col.run(lambda: raster_demand_table(scenario, regions), key="demand.file")
+        if table_file is not None:
+            demand_pts = col.run(lambda: load_demand(table_file, need_weights=d.need_weights), key="demand")
+    elif readable["demand"]:
         demand_pts = col.run(
             lambda: load_demand(
                 d.file, id_col=d.id, lon_col=d.lon, lat_col=d.lat, population_col=d.population, need_weights=d.need_weights, layer=d.layer
