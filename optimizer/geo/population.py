@@ -23,8 +23,8 @@ Aggregation
     cells, starting at the top-left corner; blocks on the right and bottom edges are
     partial. A block's population is the float64 sum of its kept cells. ``cell_m``
     alternatively gives the target size in metres: ``factor = max(1, round(cell_m /
-    native))`` where ``native`` is the width of one native cell measured along a row
-    at the raster's centre, by great-circle distance
+    native))`` (halves rounded up), where ``native`` is the width of one native cell
+    measured along a row at the raster's centre, by great-circle distance
     (:func:`optimizer.geo.distance.haversine_km`) for a geographic CRS, in the CRS's
     linear unit (which must then be metres) for a projected CRS.
 Centres
@@ -72,7 +72,8 @@ Memory
 The raster is read in row strips of about ``strip_cells`` cells (a multiple of
 ``factor`` rows) with rasterio windows, and the regions are burnt per strip, so a
 10,000 x 10,000 raster never needs its whole grid in memory; only the output blocks
-with people are kept.
+with people are kept. GDAL's block cache is capped at 64 MB during the read (its default,
+5 % of the RAM, would hold up to a gigabyte of blocks that a single pass never reuses).
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ from optimizer.validation import (
 
 STRIP_CELLS = 1 << 24
 """Default number of native cells read at once (about 16 million: 64 MB of float32)."""
+
+GDAL_CACHE_MB = 64
+"""GDAL block cache while reading: one pass in strips gains nothing from a bigger cache."""
 
 GROUP_TOLERANCE = 1e-9
 """Relative slack allowed when a group cell exceeds the population of its cell."""
@@ -461,6 +465,11 @@ def raster_demand(
     p = require_file(path, "population raster")
     if groups and group_shares is not None:
         raise InputError("expected group rasters (groups=) or group shares (group_shares=), found both", option="groups")
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        return _raster_demand(p, regions, factor, cell_m, groups, group_shares, band, strip_cells)
+
+
+def _raster_demand(p: Path, regions, factor, cell_m, groups, group_shares, band, strip_cells) -> RasterDemand:
     opened = []
     try:
         ds = _open(p, "population raster")
@@ -636,7 +645,7 @@ def _frame(table: dict, crs, zones: _Zones | None, group_raster_names, share_nam
         lon, lat = Transformer.from_crs(crs.to_wkt(), WGS84, always_xy=True).transform(x, y)
     rows = table["row"].astype(np.int64)
     cols = table["col"].astype(np.int64)
-    ids = np.char.add(np.char.add("r", rows.astype(str)), np.char.add("c", cols.astype(str))).astype(object)
+    ids = np.array([f"r{i}c{j}" for i, j in zip(rows.tolist(), cols.tolist(), strict=True)], dtype=object)
     population = table["population"].astype(np.float64)
     if zones is None:
         region = np.full(len(rows), None, dtype=object)
