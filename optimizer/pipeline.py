@@ -27,7 +27,8 @@ import scipy.sparse as sp
 
 from optimizer.errors import InfeasibleError, InputError
 from optimizer.geo.coverage import coverage_from_table, coverage_within
-from optimizer.geo.indicators import Decay, point_access, regions_from_points
+from optimizer.geo.indicators import Decay, point_access, regions_from_points, two_step_fca
+from optimizer.geo.inequality import equity, nearest_distance, time_distribution
 from optimizer.geo.io import Demand, Units
 from optimizer.geo.relation import Coverage
 from optimizer.geo.travel import TravelTable, compute_travel, coverage_from_travel
@@ -122,6 +123,11 @@ class RunResult:
     travel : optimizer.geo.travel.TravelTable or None
         The road or friction travel table the coverage came from (``inputs/travel.parquet``
         of the run folder); None for great-circle and table reach.
+    equity : dict
+        ``before`` / ``after``: Gini of 2SFCA across demand points (population-weighted), the
+        worst-off 10 % of people's covered share and median distance to the nearest unit
+        (:mod:`optimizer.geo.inequality`); ``regions`` adds ``nearest_median_*``,
+        ``nearest_p90_*`` and ``nearest_share_beyond_*`` (km or minutes, inf = beyond reach).
     """
 
     scenario: Any
@@ -140,6 +146,7 @@ class RunResult:
     versions: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     travel: TravelTable | None = None
+    equity: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- running
@@ -276,6 +283,18 @@ def _subset(coverage: Coverage, mask: np.ndarray) -> Coverage:
     sub = sp.csr_array(matrix[:, np.flatnonzero(mask)])
     distance = None if coverage.distance is None else coverage.distance[keep_pair]
     return Coverage(demand_ids=coverage.demand_ids, unit_ids=coverage.unit_ids[mask], matrix=sub, distance=distance)
+
+
+def _equity_of(coverage: Coverage, mask: np.ndarray, share: np.ndarray, demand: pd.DataFrame, regions: pd.Index) -> tuple[dict, pd.DataFrame]:
+    """Equity of one network (:mod:`optimizer.geo.inequality`): Gini of 2SFCA (supply 1 per
+    unit, demand = need), the worst-off 10 % of people, and per region the median and 90th
+    percentile distance (km or minutes) to the nearest contracted unit."""
+    access = two_step_fca(_subset(coverage, mask), demand["need"].to_numpy())
+    near = nearest_distance(coverage, mask) if coverage.distance is not None else np.full(len(demand), np.nan)
+    pop = demand["population"].to_numpy()
+    result = equity(access, pop, covered=share, nearest=near, measure="2sfca")
+    spread = time_distribution(near, pop, demand["region"].to_numpy(dtype=object), regions=regions)
+    return result.summary(), spread
 
 
 def _network_state(problem: SelectionProblem, coverage: Coverage, decay: Decay, a: Assignment, mask: np.ndarray, demand: pd.DataFrame, units: pd.DataFrame, regions: pd.Index) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -495,6 +514,12 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs
     before, share_before, hits_before = _network_state(problem, coverage, decay, assignment_before, contracted, demand, units, regions)
     after, share_after, hits_after = _network_state(problem, coverage, decay, selection.assignment, selected, demand, units, regions)
     region_table = _regions_table(before, after, selection, inputs.regions)
+    equity_figures = {}
+    for label, mask, share in (("before", contracted, share_before), ("after", selected, share_after)):
+        figures_eq, spread = _equity_of(coverage, mask, share, demand, regions)
+        equity_figures[label] = figures_eq
+        for column in ("median", "p90", "share_beyond"):
+            region_table[f"nearest_{column}_{label}"] = spread[column].to_numpy()
     unit_table = _units_table(inputs, scored, selection, problem)
     demand_table = demand[["lon", "lat", "population", "need", "region", "kind"]].copy()
     demand_table["covered_before"] = share_before
@@ -533,6 +558,7 @@ def run_scenario(scenario: Scenario, *, progress: Progress | None = None, inputs
         versions=package_versions(),
         warnings=tuple(inputs.warnings),
         travel=prepared.travel,
+        equity=equity_figures,
     )
 
 
@@ -635,6 +661,7 @@ def summary(run: RunResult) -> dict:
             "unit": reach_unit(run.scenario),
             "travel": run.travel.summary() if run.travel is not None else None,
         },
+        "equity": run.equity,
         "status": sel.status,
         "gap": sel.gap,
         "bound": sel.bound,

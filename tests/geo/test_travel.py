@@ -141,3 +141,34 @@ def test_scenario_mode_without_its_section_fails_validate(cli, tmp_path):
     )
     r = cli("validate", tmp_path / "s.toml")
     assert r.code == 2 and "reach.mode" in r.stderr and "[friction]" in r.stderr
+
+
+def test_run_reports_equity_and_nearest_times_consistent_with_its_travel_table(cli, tmp_path):
+    folder = tmp_path / "helsinki"
+    shutil.copytree(HELSINKI, folder, ignore=shutil.ignore_patterns(".optimizer-cache"))
+    table = pd.read_csv(folder / "demand.csv")
+    table.assign(region=np.where(table["lon"] < 24.9425, "W", "E")).to_csv(folder / "demand.csv", index=False)
+    units_in = pd.read_csv(folder / "units.csv")
+    units_in.assign(region=np.where(units_in["lon"] < 24.9425, "W", "E")).to_csv(folder / "units.csv", index=False)
+    r = cli("run", folder, "--out", tmp_path / "run", "--quiet")
+    assert r.code == 0, r.stderr
+    run = tmp_path / "run"
+    summary = json.loads((run / "summary.json").read_text())
+    travel = pd.read_parquet(run / "inputs" / "travel.parquet")
+    units = pd.read_csv(run / "selection.csv", index_col="unit_id")
+    demand = pd.read_csv(folder / "demand.csv", dtype={"demand_id": str})
+    limit = np.where(units.loc[travel["unit_id"], "service"].to_numpy() == "imaging", 6.0, 4.0)
+    within = travel[(travel["minutes"].to_numpy() <= limit) & units.loc[travel["unit_id"], "selected"].to_numpy()]
+    nearest = within.groupby("demand_id")["minutes"].min()
+    regions = pd.read_csv(run / "regions.csv", index_col="region")
+    assert sorted(regions.index) == ["E", "W"]
+    for name, part in demand.groupby("region"):
+        pop = part.set_index("demand_id")["population"]
+        beyond = pop[~pop.index.isin(nearest.index)].sum() / pop.sum()
+        assert regions.loc[name, "nearest_share_beyond_after"] == pytest.approx(beyond)
+        reached = nearest.reindex(pop.index).dropna()
+        if beyond < 0.5:  # the median is a travel time, the smallest with half the people at or below it
+            ordered = reached.sort_values()
+            cum = pop[ordered.index].cumsum()
+            assert regions.loc[name, "nearest_median_after"] == ordered[cum >= pop.sum() / 2].iloc[0]
+    assert 0 <= summary["equity"]["after"]["gini"] <= 1 and summary["equity"]["before"]["measure"] == "2sfca"
