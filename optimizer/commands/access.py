@@ -169,6 +169,7 @@ def access(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder (default: no).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on standard output.")] = False,
+    rank_by: Annotated[str | None, typer.Option("--rank-by", help="Demand column ranking people from worse- to better-off (e.g. income) for the concentration index of access (default: none).")] = None,
     roads: opt.Roads = None,
     friction: opt.Friction = None,
     landcover: opt.Landcover = None,
@@ -237,6 +238,11 @@ def access(
             service_col=service_col,
             travel=travel,
         )
+    rank_values = None
+    if rank_by is not None:
+        from optimizer.validation import numeric_column
+
+        rank_values = numeric_column(demand_set.frame.reset_index(), rank_by, file=demand_set.source)
     report = access_analysis(
         demand_set,
         unit_set,
@@ -245,6 +251,7 @@ def access(
         decay=decay_rule,
         supply=supply,
         adequacy=adequacy_result,
+        rank_by=rank_values,
         settings={
             "units": str(units),
             "demand": str(demand),

@@ -25,6 +25,7 @@ from optimizer.geo.indicators import (
     regions_from_points,
     unit_reach,
 )
+from optimizer.geo.inequality import equity, nearest_distance, time_distribution
 from optimizer.geo.io import WGS84, Demand, Units
 from optimizer.geo.relation import Coverage, merge_identical_rows
 from optimizer.validation import numeric_column
@@ -77,6 +78,10 @@ class AccessReport:
     assignment : RegionAssignment
     decay : Decay
     adequacy : Adequacy or None
+    equity : dict
+        Gini of 2SFCA, the concentration index (with a ranking variable), the worst-off
+        10 % of people (:func:`optimizer.geo.inequality.equity`); the regions table adds the
+        median / 90th percentile distance to the nearest unit and the share beyond reach.
     """
 
     regions: pd.DataFrame
@@ -87,6 +92,7 @@ class AccessReport:
     decay: Decay
     adequacy: Adequacy | None = None
     settings: dict = field(default_factory=dict)
+    equity: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         """The JSON document of ``optimizer access --json``."""
@@ -110,6 +116,7 @@ class AccessReport:
                 "demand_population": float(t.loc[self.assignment.demand_outside, "population"].sum()),
                 "units": list(self.assignment.units_outside),
             },
+            "equity": self.equity,
             "merge": self.merge,
             "decay": self.decay.describe(),
             "settings": self.settings,
@@ -136,6 +143,7 @@ def access_analysis(
     supply: np.ndarray | None = None,
     adequacy: Adequacy | None = None,
     settings: dict | None = None,
+    rank_by: np.ndarray | None = None,
 ) -> AccessReport:
     """Per-point, per-region and per-unit indicators on a built coverage relation."""
     if not coverage.demand_ids.equals(pd.Index(demand.ids)) or not coverage.unit_ids.equals(pd.Index(units.ids)):
@@ -149,6 +157,12 @@ def access_analysis(
     if assignment.polygons is not None:
         table.insert(0, "name", assignment.polygons["name"].reindex(table.index))
         table.insert(1, "kind", assignment.polygons["kind"].reindex(table.index))
+    near = nearest_distance(coverage) if coverage.distance is not None else np.full(coverage.n_demand, np.nan)
+    pt = points.table
+    fair = equity(pt["access_2sfca"].to_numpy(), pt["population"].to_numpy(), covered=pt["covered"].to_numpy(dtype=float), nearest=near, rank_by=rank_by)
+    spread = time_distribution(near, pt["population"].to_numpy(), pt["region"].to_numpy(dtype=object), regions=table.index)
+    for column in ("median", "p90", "share_beyond"):
+        table[f"nearest_{column}"] = spread[column].to_numpy()
     reach = unit_reach(coverage, demand.population, demand.need)
     reach.insert(0, "supply", s)
     reach.insert(0, "region", assignment.units.to_numpy(dtype=object))
@@ -170,6 +184,7 @@ def access_analysis(
         decay=decay,
         adequacy=adequacy,
         settings=dict(settings or {}),
+        equity=fair.summary(),
     )
 
 

@@ -98,3 +98,24 @@ def test_time_distribution_per_region():
     t = time_distribution([1.0, 3.0, np.inf, 2.0], [10, 30, 60, 5], ["A", "A", "B", "B"], regions=["A", "B"])
     assert t.loc["A", "median"] == 3.0 and t.loc["A", "p90"] == 3.0 and t.loc["A", "share_beyond"] == 0.0
     assert t.loc["B", "median"] == np.inf and t.loc["B", "share_beyond"] == pytest.approx(60 / 65)
+
+
+def test_access_command_reports_equity_with_a_ranking_column(cli, tmp_path):
+    """``optimizer access --rank-by``: the JSON's indices equal the kernels on its own per-point output."""
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "geo"
+    demand = pd.read_csv(examples / "demand.csv")
+    demand["income"] = np.arange(len(demand)) % 7
+    demand.to_csv(tmp_path / "d.csv", index=False)
+    r = cli("access", "--units", examples / "units.csv", "--demand", tmp_path / "d.csv", "--radius-km", "10", "--rank-by", "income", "--out", tmp_path / "out", "--json")
+    assert r.code == 0, r.stderr
+    import json
+
+    doc = json.loads(r.stdout)
+    points = pd.read_csv(tmp_path / "out" / "demand_access.csv")
+    income = demand.set_index("demand_id").loc[points["demand_id"], "income"].to_numpy()
+    assert doc["equity"]["gini"] == pytest.approx(weighted_gini(points["access_2sfca"], points["population"]), abs=1e-6)
+    assert doc["equity"]["concentration_index"] == pytest.approx(concentration_index(points["access_2sfca"], income, points["population"]), abs=1e-6)
+    bad = cli("access", "--units", examples / "units.csv", "--demand", tmp_path / "d.csv", "--radius-km", "10", "--rank-by", "wealth")
+    assert bad.code == 2 and "wealth" in bad.stderr
