@@ -10,9 +10,9 @@ point's cell, computed with scikit-image's :class:`~skimage.graph.MCP_Geometric`
 in; a pair is within reach when that time is ``<= cut-off``. Cells with no data, a
 friction that is not finite, or a friction <= 0 cannot be crossed.
 
-Only the part of the grid a unit can reach is searched: the search runs in a window
-around the unit, and the window is exact once the cheapest cell on its border costs
-more than the cut-off (a path that leaves the window crosses its border first, so every
+Only the part of the grid a unit can reach is searched: the search stops once the
+cheapest unsettled cell costs more than the cut-off, and it runs in a window around the
+unit, which is exact once the cheapest cell on its border costs more than the cut-off (a path that leaves the window crosses its border first, so every
 cell cheaper than the border was reached inside it). The window starts at 64 cells each
 side and doubles until that holds or it covers the raster.
 
@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -243,17 +244,39 @@ def friction_from_landcover(
     return FrictionSurface(minutes_per_m=kmh_to_minutes_per_m(kmh), transform=transform, crs=crs, source=p)
 
 
-def _window_costs(friction: np.ndarray, cell_m: tuple[float, float], row: int, col: int, cutoff: float):
-    """Accumulated cost from one cell in the smallest doubling window that is exact."""
+@lru_cache(maxsize=1)
+def _cut_off_mcp():
+    """``MCP_Geometric`` that stops once the cheapest unsettled cell costs more than the cut-off.
+
+    Cells are settled in increasing cost, so every cell whose cost is ``<= cutoff`` is
+    settled (exact) when it stops; cells left unsettled keep a value above the cut-off.
+    """
     from skimage.graph import MCP_Geometric
 
+    class CutOff(MCP_Geometric):
+        def __init__(self, costs, cutoff: float, **kwargs):
+            super().__init__(costs, **kwargs)
+            self.cutoff = cutoff
+
+        def goal_reached(self, index, cumcost):
+            return 2 if cumcost > self.cutoff else 0
+
+    return CutOff
+
+
+def _window_costs(friction: np.ndarray, cell_m: tuple[float, float], row: int, col: int, cutoff: float):
+    """Accumulated cost from one cell in the smallest doubling window that is exact.
+
+    Values ``<= cutoff`` in the result are exact; larger values only say "beyond the cut-off".
+    """
+    mcp = _cut_off_mcp()
     rows, cols = friction.shape
     half = _START_HALF
     while True:
         r0, r1 = max(0, row - half), min(rows, row + half + 1)
         c0, c1 = max(0, col - half), min(cols, col + half + 1)
         window = friction[r0:r1, c0:c1]
-        costs, _ = MCP_Geometric(window, sampling=cell_m, fully_connected=True).find_costs([(row - r0, col - c0)])
+        costs, _ = mcp(window, cutoff, sampling=cell_m, fully_connected=True).find_costs([(row - r0, col - c0)])
         whole = r0 == 0 and c0 == 0 and r1 == rows and c1 == cols
         border = np.concatenate(
             [costs[0, :] if r0 > 0 else [], costs[-1, :] if r1 < rows else [], costs[:, 0] if c0 > 0 else [], costs[:, -1] if c1 < cols else []]

@@ -119,3 +119,15 @@ def test_access_command_reports_equity_with_a_ranking_column(cli, tmp_path):
     assert doc["equity"]["concentration_index"] == pytest.approx(concentration_index(points["access_2sfca"], income, points["population"]), abs=1e-6)
     bad = cli("access", "--units", examples / "units.csv", "--demand", tmp_path / "d.csv", "--radius-km", "10", "--rank-by", "wealth")
     assert bad.code == 2 and "wealth" in bad.stderr
+
+
+def test_published_examples():
+    """Gini of (1, 3, 2, 1, 1, 1, 4) = 4/13 = 0.3076923 (the documented example of the R
+    ineq-based ``gini``); relative concentration index 0.0469506 and absolute 4.30052 of the
+    WHO ``healthequal`` package's ordered-sample example (reference page ``rci``, vignette)."""
+    assert weighted_gini([1, 3, 2, 1, 1, 1, 4]) == pytest.approx(0.3076923, abs=1e-7)
+    h = np.array([75.60530, 91.01997, 96.03959, 97.04223, 99.22405])
+    w = np.array([2072.436, 2112.204, 1983.059, 2052.124, 1884.510])
+    rci = concentration_index(h, np.arange(1, 6), w)
+    assert rci == pytest.approx(0.0469506, abs=1e-7)
+    assert rci * np.average(h, weights=w) == pytest.approx(4.30052, abs=1e-5)
