@@ -10,12 +10,14 @@ per-region table; the unit table; the method and weights; inputs and versions.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from optimizer.geography import reach_unit
 from optimizer.output import to_jsonable
 from optimizer.report import charts as ch
 from optimizer.report.mapdata import (
@@ -50,6 +52,23 @@ REGION_COLUMNS = (
     Column("floor_met", "floor met", "bool"),
     Column("units_required", "units required (ratio)", "int"),
     Column("ratio_met", "ratio met", "bool"),
+)
+
+EQUITY_COLUMNS = (
+    Column(None, "network", "text"),
+    Column("gini", "Gini of access", "score"),
+    Column("worst_covered", "worst-off 10 %: covered", "share"),
+    Column("worst_median", "worst-off 10 %: median to nearest unit", "text"),
+)
+
+EQUITY_REGION_COLUMNS = (
+    Column(None, "region"),
+    Column("name", "name"),
+    Column("population", "population", "int"),
+    Column("nearest_median_before_text", "median to nearest, before", "text"),
+    Column("nearest_median_after_text", "median to nearest, after", "text"),
+    Column("nearest_p90_after_text", "90th percentile, after", "text"),
+    Column("nearest_share_beyond_after", "beyond reach, after", "share"),
 )
 
 CAPACITY_COLUMNS = (
@@ -179,6 +198,43 @@ def capacity_frame(regions: pd.DataFrame) -> pd.DataFrame:
     out["capacity_gap"] = out["capacity_in_reach"] - out["volume_needed"]
     out["shortfall_share"] = (out["reached_share"] - out["served_share"]).clip(lower=0.0)
     return out.sort_values("capacity_gap", kind="stable")
+
+
+def _distance_text(value: Any, unit: str) -> str:
+    """A distance or travel time, or "beyond reach" when no contracted unit is within it."""
+    if value is None or (isinstance(value, float) and math.isinf(value)):
+        return "beyond reach"
+    return f"{fmt(value, 'float')} {unit}"
+
+
+def equity_section(run: Any) -> str:
+    """Equity of access before and after: Gini of 2SFCA, the worst-off 10 %, and per region
+    the median / 90th percentile distance to the nearest contracted unit."""
+    figures = getattr(run, "equity", None) or {}
+    if not figures:
+        return ""
+    scenario = getattr(run, "scenario", None)
+    unit = reach_unit(scenario) if scenario is not None else "km"
+    rows = pd.DataFrame(
+        {
+            "gini": [figures[k].get("gini") for k in ("before", "after")],
+            "worst_covered": [figures[k].get("worst_off_covered_share") for k in ("before", "after")],
+            "worst_median": [_distance_text(figures[k].get("worst_off_median_distance"), unit) for k in ("before", "after")],
+        },
+        index=pd.Index(["before (current contracts)", "after (selection)"], name="network"),
+    )
+    overall = table(rows, EQUITY_COLUMNS, table_id="equity-table")
+    regions = run.regions.copy()
+    spread = ""
+    if {"nearest_median_before", "nearest_median_after"} <= set(regions.columns) and len(regions):
+        for col in ("nearest_median_before", "nearest_median_after", "nearest_p90_after"):
+            regions[col + "_text"] = [_distance_text(v, unit) for v in regions[col]]
+        spread = f'<div class="scroll">{table(regions, EQUITY_REGION_COLUMNS, table_id="equity-regions-table")}</div>'
+    note = (
+        "<p class='map-note'>Gini of 2SFCA access across demand points, weighted by population (0 = everyone has the same access). "
+        f"The worst-off 10 % are the people with the least access; their distance is to the nearest contracted unit ({esc(unit)}).</p>"
+    )
+    return note + overall + spread
 
 
 def units_frame(units: pd.DataFrame) -> pd.DataFrame:
@@ -330,6 +386,9 @@ def render_run_report(run: Any, pngs: dict[str, bytes]) -> str:
         ),
         ("method", "Method and weights", _method_section(run)),
     ]
+    equity_html = equity_section(run)
+    if equity_html:
+        sections.insert(len(sections) - 1, ("equity", "Equity of access", equity_html))
     if _figure(run, "capacity", False) and {"volume_needed", "capacity_in_reach", "reached_share", "served_share"} <= set(regions.columns):
         sections.insert(
             4,

@@ -172,3 +172,8 @@ def test_run_reports_equity_and_nearest_times_consistent_with_its_travel_table(c
             cum = pop[ordered.index].cumsum()
             assert regions.loc[name, "nearest_median_after"] == ordered[cum >= pop.sum() / 2].iloc[0]
     assert 0 <= summary["equity"]["after"]["gini"] <= 1 and summary["equity"]["before"]["measure"] == "2sfca"
+    html = (run / "report.html").read_text()
+    assert 'id="sec-equity"' in html and "Gini of access" in html
+    assert f"{summary['equity']['after']['gini']:.3f}" in html
+    median_w = regions.loc["W", "nearest_median_after"]
+    assert ("beyond reach" if np.isinf(median_w) else f"{median_w:.4g} min") in html
