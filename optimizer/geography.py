@@ -142,10 +142,10 @@ def raster_demand_table(scenario: Scenario, regions) -> Path:
     """
     import hashlib
     import json
-    import os
 
     from optimizer.geo.population import raster_demand, write_demand
-    from optimizer.geo.travel import _file_digest
+    from optimizer.geo.travel import file_digest
+    from optimizer.output import atomic_file
 
     d = scenario.demand
     files = [Path(d.file), *map(Path, d.group_rasters.values())]
@@ -156,7 +156,7 @@ def raster_demand_table(scenario: Scenario, regions) -> Path:
     key = hashlib.sha256(
         json.dumps(
             {
-                "files": [_file_digest(p) for p in files],
+                "files": [file_digest(p) for p in files],
                 "factor": d.raster_factor,
                 "cell_m": d.raster_cell_m,
                 "groups": sorted(d.group_rasters),
@@ -176,8 +176,6 @@ def raster_demand_table(scenario: Scenario, regions) -> Path:
         groups={k: Path(v) for k, v in d.group_rasters.items()} or None,
         group_shares=d.group_shares,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.csv")
-    write_demand(made, tmp)
-    os.replace(tmp, out)
+    with atomic_file(out) as tmp:
+        write_demand(made, tmp)
     return out

@@ -58,6 +58,26 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 
 @contextmanager
+def atomic_file(target: str | Path, *, force: bool = True, option: str = "--out"):
+    """Yield a temporary path beside ``target`` (same suffix) that becomes ``target`` only
+    if the block succeeds; on any exception the temporary file is removed.
+
+    With ``force=False`` an existing ``target`` is an error naming ``option``.
+    """
+    target = Path(target)
+    if target.exists() and not force:
+        raise InputError("the output file exists; give --force to replace it", option=option, found=str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@contextmanager
 def atomic_directory(target: str | Path, *, force: bool = False):
     """Yield a temporary directory that becomes ``target`` only if the block succeeds.
 

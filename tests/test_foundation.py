@@ -94,3 +94,20 @@ def test_atomic_directory_unwritable_parent_is_a_user_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(InputError, match="could not write the output folder"), atomic_directory(blocker / "run"):
         pass
+
+
+def test_atomic_file_replaces_only_on_success(tmp_path):
+    from optimizer.output import atomic_file
+
+    target = tmp_path / "t.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_file(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+    with atomic_file(target) as tmp:
+        assert tmp.suffix == ".csv"
+        tmp.write_text("new")
+    assert target.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+    with pytest.raises(InputError, match="--force"), atomic_file(target, force=False):
+        pass

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from optimizer.errors import InputError
-from optimizer.output import emit_json
+from optimizer.output import atomic_file, emit_json
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -45,9 +45,8 @@ def population(
             groups[name] = Path(file)
     polygons = load_regions(regions, id_col=regions_id) if regions is not None else None
     made = raster_demand(raster, regions=polygons, factor=factor, cell_m=cell_m, groups=groups or None, group_shares=group_shares)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    write_demand(made, tmp)
-    tmp.replace(out)
+    with atomic_file(out) as tmp:
+        write_demand(made, tmp)
     info = {**made.summary(), "out": str(out)}
     if json_out:
         emit_json(info)

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from optimizer.commands import travel_options as opt
 from optimizer.errors import InputError
-from optimizer.output import emit_json
+from optimizer.output import atomic_file, emit_json
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -46,7 +46,7 @@ def travel(
     """Travel minutes from every demand point to every unit within the cut-off, on roads or terrain."""
     if out is None:
         raise InputError("expected --out (the travel table to write, .parquet or .csv)", option="--out")
-    if out.exists() and not force:
+    if out.exists() and not force:  # before the work, not only when writing
         raise InputError("the output file exists; give --force to replace it", option="--out", found=str(out))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True, disable=json_out) as bar:
         task = bar.add_task("travel times (units)", total=None)
@@ -60,9 +60,8 @@ def travel(
             table = _from_options(units, demand, minutes, workers, progress, roads=roads, friction=friction, landcover=landcover, speeds=speeds, road_lines=road_lines, travel_mode=travel_mode, network=network, road_speed=road_speed, offroad_kmh=offroad_kmh, snap_max_m=snap_max_m)
     from optimizer.geo.travel import write_travel
 
-    tmp = out.with_name(f".{out.name}.tmp{out.suffix}")
-    write_travel(table, tmp)
-    tmp.replace(out)
+    with atomic_file(out) as tmp:
+        write_travel(table, tmp)
     info = {**table.summary(), "out": str(out)}
     if json_out:
         emit_json(info)

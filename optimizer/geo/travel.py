@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -32,6 +31,7 @@ from optimizer.geo.coverage import Reach, _coverage_from_pairs
 from optimizer.geo.io import Demand, Units, code_column
 from optimizer.geo.relation import Coverage
 from optimizer.geo.roads import RoadOptions, network_times, read_network, road_lines, snap
+from optimizer.output import atomic_file, write_json
 
 #: Fastest speed assumed when widening the area read from an extract (km/h): no path
 #: within the cut-off leaves the points' bounding box widened by cut-off x this speed.
@@ -141,7 +141,7 @@ class TravelTable:
         }
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
     if not path.is_file():
         raise InputError("expected an input file; it does not exist", file=path)
     h = hashlib.sha256()
@@ -154,7 +154,7 @@ def _file_digest(path: Path) -> str:
 def travel_key(source: RoadSource | FrictionSource, demand: Demand, units: Units, cutoff: float) -> str:
     """SHA-256 of the source files, the options, the cut-off and the points."""
     h = hashlib.sha256()
-    h.update(json.dumps({"source": source.key(), "cutoff": float(cutoff), "files": [_file_digest(p) for p in source.files()]}, sort_keys=True).encode())
+    h.update(json.dumps({"source": source.key(), "cutoff": float(cutoff), "files": [file_digest(p) for p in source.files()]}, sort_keys=True).encode())
     for ids, lon, lat in ((demand.ids, demand.lon, demand.lat), (units.ids, units.lon, units.lat)):
         h.update("\x1f".join(map(str, ids)).encode())
         h.update(np.ascontiguousarray(lon, dtype=float).tobytes())
@@ -302,14 +302,11 @@ def compute_travel(
             PointsOffNetwork,
             stacklevel=2,
         )
-    if cache is not None:
+    if cache is not None:  # the metadata first: a table in the cache always has its metadata
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-        frame.to_parquet(tmp, index=False)
-        meta_tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.json.tmp")
-        meta_tmp.write_text(json.dumps({"key": key, "off_network": list(map(str, off)), "cutoff": float(cutoff), "source": source.key()}))
-        os.replace(meta_tmp, cache.with_suffix(".json"))
-        os.replace(tmp, cache)
+        write_json(cache.with_suffix(".json"), {"key": key, "off_network": list(map(str, off)), "cutoff": float(cutoff), "source": source.key()})
+        with atomic_file(cache) as tmp:
+            frame.to_parquet(tmp, index=False)
     return TravelTable(frame, source.mode, float(cutoff), key, pd.Index(off, dtype=object), False, time.perf_counter() - t0)
 
 
